@@ -1,0 +1,80 @@
+package host
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+)
+
+// Options configure a run. The zero value of each field means its default;
+// call Validate (Run does) to fill defaults and check values.
+type Options struct {
+	// WorkersPerProcess is the number of workers, each with its own guest
+	// instance (default 1).
+	WorkersPerProcess int
+	// EpochInterval is how often inputs close an epoch (default 10s).
+	EpochInterval time.Duration
+	// MemoryLimitMiB bounds each guest instance's linear memory (default 256).
+	MemoryLimitMiB int
+	// CacheDir holds wazero's compiled code between runs; "" uses the user
+	// cache directory, "-" disables the cache.
+	CacheDir string
+	// WorkDir is the directory host connectors resolve relative paths
+	// against and may touch (default the current directory).
+	WorkDir string
+	// AllowPaths are further directories host connectors may read or write.
+	AllowPaths []string
+	// Stdin, Stdout and Stderr are the host's streams for stdin/stdout
+	// connectors and guest output (default os.Stdin, os.Stdout, os.Stderr).
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+}
+
+// ErrBadOptions is wrapped by every error Validate returns.
+var ErrBadOptions = errors.New("host: bad options")
+
+// Validate fills in defaults and checks the options.
+func (o *Options) Validate() error {
+	if o.WorkersPerProcess == 0 {
+		o.WorkersPerProcess = 1
+	}
+	if o.WorkersPerProcess < 0 || o.WorkersPerProcess > 1024 {
+		return fmt.Errorf("%w: workers per process must be between 1 and 1024, got %d", ErrBadOptions, o.WorkersPerProcess)
+	}
+	if o.EpochInterval == 0 {
+		o.EpochInterval = 10 * time.Second
+	}
+	if o.EpochInterval < 0 {
+		return fmt.Errorf("%w: epoch interval must be positive, got %s", ErrBadOptions, o.EpochInterval)
+	}
+	if o.MemoryLimitMiB == 0 {
+		o.MemoryLimitMiB = 256
+	}
+	if o.MemoryLimitMiB < 1 || o.MemoryLimitMiB > 4096 {
+		return fmt.Errorf("%w: memory limit must be between 1 and 4096 MiB, got %d", ErrBadOptions, o.MemoryLimitMiB)
+	}
+	return o.defaultStreams()
+}
+
+func (o *Options) defaultStreams() error {
+	if o.WorkDir == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return fmt.Errorf("%w: %v", ErrBadOptions, err)
+		}
+		o.WorkDir = wd
+	}
+	if o.Stdin == nil {
+		o.Stdin = os.Stdin
+	}
+	if o.Stdout == nil {
+		o.Stdout = os.Stdout
+	}
+	if o.Stderr == nil {
+		o.Stderr = os.Stderr
+	}
+	return nil
+}
