@@ -1,0 +1,92 @@
+package engine
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// TestAligner drives the state machine with scripts of "d sender epoch
+// payload" (data) and "f sender frontier" (frontier) and checks the events.
+func TestAligner(t *testing.T) {
+	cases := []struct {
+		name    string
+		senders int
+		script  []string
+		want    string
+	}{
+		{"data before any frontier waits", 2,
+			[]string{"d 0 1 a", "f 0 1", "f 1 1"},
+			"- | - | data(1,a)"},
+		{"data at the frontier passes", 2,
+			[]string{"f 0 1", "f 1 1", "d 1 1 a", "d 0 1 b"},
+			"- | - | data(1,a) | data(1,b)"},
+		{"early epoch waits for the slow sender", 2,
+			[]string{"f 0 1", "f 1 1", "f 0 2", "d 0 2 x", "d 1 1 y", "f 1 2"},
+			"- | - | - | - | data(1,y) | close(1) data(2,x)"},
+		{"data of a closed epoch comes before the close", 2,
+			[]string{"f 0 1", "f 1 1", "d 0 1 a", "f 0 3", "d 0 3 c", "d 1 1 b", "d 1 2 e", "f 1 3"},
+			"- | - | data(1,a) | - | - | data(1,b) | - | data(2,e) close(2) data(3,c)"},
+		{"per-sender order is kept", 1,
+			[]string{"d 0 2 a", "d 0 2 b", "f 0 1", "f 0 2"},
+			"- | - | - | close(1) data(2,a) data(2,b)"},
+		{"stale frontier is ignored", 2,
+			[]string{"f 0 2", "f 0 1", "f 1 2"},
+			"- | - | -"},
+		{"eof closes everything", 2,
+			[]string{"f 0 1", "f 1 1", "d 0 4 z", "f 0 eof", "f 1 eof"},
+			"- | - | - | - | data(4,z) close(eof)"},
+		{"eof with nothing before it", 1,
+			[]string{"f 0 eof"},
+			"close(eof)"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			a := newAligner[string](c.senders)
+			var got []string
+			for _, line := range c.script {
+				got = append(got, render(step(t, a, line)))
+			}
+			if g := strings.Join(got, " | "); g != c.want {
+				t.Errorf("events:\n got %q\nwant %q", g, c.want)
+			}
+		})
+	}
+}
+
+func step(t *testing.T, a *aligner[string], line string) []event[string] {
+	var op string
+	var sender int
+	var epoch, payload string
+	n, _ := fmt.Sscan(line, &op, &sender, &epoch, &payload)
+	e := uint64(EOF)
+	if epoch != "eof" {
+		fmt.Sscan(epoch, &e)
+	}
+	switch {
+	case op == "d" && n == 4:
+		return a.Data(sender, e, payload)
+	case op == "f" && n == 3:
+		return a.Advance(sender, e)
+	}
+	t.Fatalf("bad script line %q", line)
+	return nil
+}
+
+func render(evs []event[string]) string {
+	var parts []string
+	for _, e := range evs {
+		switch {
+		case e.Close && e.Closed == EOF:
+			parts = append(parts, "close(eof)")
+		case e.Close:
+			parts = append(parts, fmt.Sprintf("close(%d)", e.Closed))
+		default:
+			parts = append(parts, fmt.Sprintf("data(%d,%s)", e.Epoch, e.Data))
+		}
+	}
+	if len(parts) == 0 {
+		return "-"
+	}
+	return strings.Join(parts, " ")
+}

@@ -1,0 +1,124 @@
+// Package engine executes a plan on workers. Each worker is one goroutine
+// owning one guest instance; it reads the source partitions assigned to it,
+// pushes batches through fused guest calls, exchanges keyed items with the
+// workers that own their keys, and tracks epochs with frontiers that travel
+// in order with the data (see aligner).
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/bxwasm/bxwasm/internal/abi"
+	"github.com/bxwasm/bxwasm/internal/connectors"
+	"github.com/bxwasm/bxwasm/internal/plan"
+	"github.com/bxwasm/bxwasm/internal/transport"
+)
+
+// Guest is what a worker needs of its guest instance (internal/guest's
+// Instance). Results alias the instance's buffer until its next call.
+type Guest interface {
+	RunChain(ctx context.Context, q abi.ChainRequest) (abi.ChainResponse, error)
+	StatefulBatch(ctx context.Context, q abi.StatefulRequest) (abi.KeyedUpdates, error)
+	Notify(ctx context.Context, q abi.KeysRequest) (abi.KeyedUpdates, error)
+	EOF(ctx context.Context, q abi.StepRequest) (abi.KeyedUpdates, error)
+	ListParts(ctx context.Context, q abi.PartsRequest) ([]string, error)
+	BuildPart(ctx context.Context, q abi.BuildPartRequest) error
+	NextBatch(ctx context.Context, q abi.HandleRequest) (abi.NextBatch, error)
+	WriteBatch(ctx context.Context, q abi.WriteRequest) error
+	ClosePart(ctx context.Context, q abi.HandleRequest) error
+}
+
+// Config is everything a run of the engine needs.
+type Config struct {
+	Plan *plan.Plan
+	// Guests holds one built guest per local worker, with every chain of
+	// the plan fused (chain id = node index).
+	Guests []Guest
+	// FirstWorker is the global index of Guests[0]; TotalWorkers counts the
+	// workers of every process.
+	FirstWorker, TotalWorkers int
+	// Endpoints holds each local worker's side of the transport.
+	Endpoints []transport.Endpoint
+	// Sources and Sinks are the host connectors by step index:
+	// connectors.PartitionedSource, and connectors.PartitionedSink or
+	// connectors.DynamicSink.
+	Sources map[int]connectors.PartitionedSource
+	Sinks   map[int]any
+	// EpochInterval is how often inputs close an epoch.
+	EpochInterval time.Duration
+	// Credit is how many bytes a worker may have in flight to other workers
+	// before it stops reading its sources (default 8 MiB).
+	Credit int64
+	// BatchSize is the most items a host source puts in one batch
+	// (default 4096).
+	BatchSize int
+}
+
+// ErrConfig is wrapped by errors about a bad Config.
+var ErrConfig = errors.New("engine: bad config")
+
+func (c *Config) validate() error {
+	if c.Plan == nil || len(c.Guests) == 0 || len(c.Guests) != len(c.Endpoints) {
+		return fmt.Errorf("%w: need a plan and one guest and endpoint per worker", ErrConfig)
+	}
+	if c.TotalWorkers < c.FirstWorker+len(c.Guests) {
+		return fmt.Errorf("%w: %d workers total, but local workers end at %d", ErrConfig, c.TotalWorkers, c.FirstWorker+len(c.Guests))
+	}
+	if c.EpochInterval <= 0 {
+		c.EpochInterval = 10 * time.Second
+	}
+	if c.Credit <= 0 {
+		c.Credit = 8 << 20
+	}
+	if c.BatchSize <= 0 {
+		c.BatchSize = 4096
+	}
+	return nil
+}
+
+// Run executes the plan on the local workers until every input is
+// exhausted and every epoch is closed, or until the first error, which
+// stops every worker and is returned.
+func Run(ctx context.Context, cfg Config) error {
+	if err := cfg.validate(); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	workers, err := newWorkers(ctx, &cfg)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	var wg sync.WaitGroup
+	errs := make([]error, len(workers))
+	for i, w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if errs[i] = w.run(ctx, start); errs[i] != nil {
+				cancel(errs[i])
+			}
+		}()
+	}
+	wg.Wait()
+	return firstError(ctx, errs)
+}
+
+// firstError prefers the error that stopped the run over the cancellations
+// it caused in other workers.
+func firstError(ctx context.Context, errs []error) error {
+	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+		return cause
+	}
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

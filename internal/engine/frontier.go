@@ -1,0 +1,95 @@
+package engine
+
+import (
+	"github.com/bxwasm/bxwasm/internal/plan"
+	"github.com/bxwasm/bxwasm/internal/transport"
+)
+
+// outFrontier is node i's promise on this worker: it will emit no more data
+// of epochs below it. Inputs promise their current epoch (EOF once every
+// partition they own has ended); exchanging nodes promise what their
+// aligner let through.
+func (w *worker) outFrontier(i int) uint64 {
+	n := &w.plan.Nodes[i]
+	switch {
+	case n.Kind == plan.NodeInput:
+		for _, s := range w.nodes[i].sources {
+			if !s.eof {
+				return w.epoch
+			}
+		}
+		return EOF
+	case w.plan.Exchanging(i):
+		return w.nodes[i].out
+	}
+	return EOF
+}
+
+// announce sends every worker the new frontier of this worker's traffic
+// into each exchanging node, after the data it covers.
+func (w *worker) announce() error {
+	for i := range w.plan.Nodes {
+		if !w.plan.Exchanging(i) {
+			continue
+		}
+		f := uint64(EOF)
+		for _, o := range w.plan.Nodes[i].Origins {
+			f = min(f, w.outFrontier(o))
+		}
+		if f <= w.nodes[i].sent {
+			continue
+		}
+		w.nodes[i].sent = f
+		for to := 0; to < w.cfg.TotalWorkers; to++ {
+			m := transport.Message{Node: i, Kind: transport.Frontier, Epoch: f}
+			if err := w.ep.Send(to, m); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// receive hands a message to its node's aligner and acts on what comes out.
+func (w *worker) receive(m *transport.Message) error {
+	st := &w.nodes[m.Node]
+	if st.align == nil {
+		return errProtocol(m)
+	}
+	prev := st.align.Frontier()
+	var evs []event[payload]
+	switch m.Kind {
+	case transport.Data:
+		p := payload{batch: m.Batch, part: m.Part, from: m.From, size: m.Size()}
+		evs = st.align.Data(m.From, m.Epoch, p)
+	case transport.Frontier:
+		evs = st.align.Advance(m.From, m.Epoch)
+	default:
+		return errProtocol(m)
+	}
+	for _, ev := range evs {
+		if err := w.event(m.Node, prev, ev); err != nil {
+			return err
+		}
+	}
+	if st.out != EOF {
+		st.out = st.align.Frontier()
+	}
+	return nil
+}
+
+func (w *worker) event(node int, prev uint64, ev event[payload]) error {
+	if !ev.Close {
+		err := w.process(node, ev.Epoch, ev.Data.part, ev.Data.batch)
+		w.ep.Consumed(ev.Data.from, ev.Data.size)
+		return err
+	}
+	if ev.Closed != EOF {
+		return nil
+	}
+	if err := w.atEOF(node, prev); err != nil {
+		return err
+	}
+	w.nodes[node].out = EOF
+	return nil
+}

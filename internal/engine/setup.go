@@ -1,0 +1,220 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"github.com/bxwasm/bxwasm/internal/abi"
+	"github.com/bxwasm/bxwasm/internal/connectors"
+	"github.com/bxwasm/bxwasm/internal/plan"
+)
+
+// newWorkers builds the local workers: each gets its node states and the
+// source and sink partitions assigned to it, opened.
+func newWorkers(ctx context.Context, cfg *Config) ([]*worker, error) {
+	ws := make([]*worker, len(cfg.Guests))
+	for i := range ws {
+		ws[i] = &worker{cfg: cfg, plan: cfg.Plan, index: cfg.FirstWorker + i, g: cfg.Guests[i],
+			ep: cfg.Endpoints[i], ctx: ctx, interval: cfg.EpochInterval, nodes: make([]nodeState, len(cfg.Plan.Nodes))}
+	}
+	for i := range cfg.Plan.Nodes {
+		if err := setupNode(ctx, cfg, ws, i); err != nil {
+			for _, w := range ws {
+				w.closeAll()
+			}
+			return nil, err
+		}
+	}
+	return ws, nil
+}
+
+func setupNode(ctx context.Context, cfg *Config, ws []*worker, i int) error {
+	n := &cfg.Plan.Nodes[i]
+	for _, w := range ws {
+		if cfg.Plan.Exchanging(i) {
+			w.nodes[i].align = newAligner[payload](cfg.TotalWorkers)
+		}
+		if n.Kind == plan.NodeStateful {
+			w.nodes[i].timers = newTimers()
+		}
+	}
+	switch n.Kind {
+	case plan.NodeInput:
+		return setupSource(ctx, cfg, ws, n.Step())
+	case plan.NodeOutput:
+		return setupSink(ctx, cfg, ws, i)
+	}
+	return nil
+}
+
+// reach asks every local worker which partitions of a guest connector it
+// can reach.
+func reach(ctx context.Context, cfg *Config, ws []*worker, step int) ([][]string, error) {
+	r := make([][]string, cfg.TotalWorkers)
+	for _, w := range ws {
+		q := abi.PartsRequest{Step: uint32(step), Worker: uint32(w.index), Workers: uint32(cfg.TotalWorkers)}
+		parts, err := w.g.ListParts(ctx, q)
+		if err != nil {
+			return nil, w.stepError(step, err)
+		}
+		r[w.index] = append([]string(nil), parts...)
+	}
+	return r, nil
+}
+
+// everyone is the reach of a host connector: any worker can open any part.
+func everyone(total int, parts []string) [][]string {
+	r := make([][]string, total)
+	for i := range r {
+		r[i] = parts
+	}
+	return r
+}
+
+func setupSource(ctx context.Context, cfg *Config, ws []*worker, step int) error {
+	s := &cfg.Plan.Graph.Steps[step]
+	node := cfg.Plan.NodeOf[step]
+	if s.Conn == abi.ConnGuestDynamic {
+		for _, w := range ws {
+			if err := w.buildSource(ctx, node, step, ""); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	owner, err := assign(ctx, cfg, ws, step, cfg.Sources[step])
+	if err != nil {
+		return err
+	}
+	for _, part := range sortedParts(owner) {
+		if w := local(cfg, ws, owner[part]); w != nil {
+			if err := w.buildSource(ctx, node, step, part); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// assign lists a partitioned connector's parts and gives each to a worker.
+func assign(ctx context.Context, cfg *Config, ws []*worker, step int, host interface{ Parts() ([]string, error) }) (map[string]int, error) {
+	var r [][]string
+	if host != nil {
+		parts, err := host.Parts()
+		if err != nil {
+			return nil, ws[0].stepError(step, err)
+		}
+		r = everyone(cfg.TotalWorkers, parts)
+	} else {
+		var err error
+		if r, err = reach(ctx, cfg, ws, step); err != nil {
+			return nil, err
+		}
+	}
+	owner := plan.AssignParts(r)
+	if len(owner) == 0 {
+		return nil, ws[0].stepError(step, fmt.Errorf("the connector has no partitions"))
+	}
+	return owner, nil
+}
+
+func sortedParts(owner map[string]int) []string {
+	parts := make([]string, 0, len(owner))
+	for p := range owner {
+		parts = append(parts, p)
+	}
+	sort.Strings(parts)
+	return parts
+}
+
+func local(cfg *Config, ws []*worker, global int) *worker {
+	i := global - cfg.FirstWorker
+	if i < 0 || i >= len(ws) {
+		return nil
+	}
+	return ws[i]
+}
+
+func (w *worker) buildSource(ctx context.Context, node, step int, part string) error {
+	sp := &sourcePart{step: step}
+	if src := w.cfg.Sources[step]; src != nil {
+		h, err := src.Open(part, nil)
+		if err != nil {
+			return w.stepError(step, err)
+		}
+		sp.host = h
+	} else {
+		sp.handle = w.newHandle()
+		q := abi.BuildPartRequest{Step: uint32(step), Handle: sp.handle, Part: part, Worker: uint32(w.index), Workers: uint32(w.cfg.TotalWorkers)}
+		if err := w.g.BuildPart(ctx, q); err != nil {
+			return w.stepError(step, err)
+		}
+	}
+	w.nodes[node].sources = append(w.nodes[node].sources, sp)
+	return nil
+}
+
+func setupSink(ctx context.Context, cfg *Config, ws []*worker, node int) error {
+	step := cfg.Plan.Nodes[node].Step()
+	for _, w := range ws {
+		w.nodes[node].sinks = map[int]sinkPart{}
+	}
+	if cfg.Plan.Nodes[node].Route == plan.RouteLocal {
+		for _, w := range ws {
+			if err := w.buildSink(ctx, node, step, -1, ""); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	var host interface{ Parts() ([]string, error) }
+	if ps, ok := cfg.Sinks[step].(connectors.PartitionedSink); ok {
+		host = ps
+	}
+	owner, err := assign(ctx, cfg, ws, step, host)
+	if err != nil {
+		return err
+	}
+	parts := sortedParts(owner)
+	owners := make([]int, len(parts))
+	for k, part := range parts {
+		owners[k] = owner[part]
+		if w := local(cfg, ws, owner[part]); w != nil {
+			if err := w.buildSink(ctx, node, step, k, part); err != nil {
+				return err
+			}
+		}
+	}
+	for _, w := range ws {
+		w.nodes[node].owners = owners
+	}
+	return nil
+}
+
+func (w *worker) buildSink(ctx context.Context, node, step, k int, part string) error {
+	sp := sinkPart{step: step}
+	var err error
+	switch s := w.cfg.Sinks[step].(type) {
+	case connectors.DynamicSink:
+		sp.host, err = s.Open(w.index, w.cfg.TotalWorkers)
+	case connectors.PartitionedSink:
+		sp.host, err = s.Open(part, nil)
+	case nil:
+		sp.handle = w.newHandle()
+		q := abi.BuildPartRequest{Step: uint32(step), Handle: sp.handle, Part: part, Worker: uint32(w.index), Workers: uint32(w.cfg.TotalWorkers)}
+		err = w.g.BuildPart(ctx, q)
+	default:
+		err = fmt.Errorf("engine: sink of step %d is a %T", step, s)
+	}
+	if err != nil {
+		return w.stepError(step, err)
+	}
+	w.nodes[node].sinks[k] = sp
+	return nil
+}
+
+func (w *worker) newHandle() uint32 {
+	w.handles++
+	return w.handles
+}

@@ -1,0 +1,151 @@
+package engine
+
+import (
+	"context"
+	"time"
+
+	"github.com/bxwasm/bxwasm/internal/abi"
+	"github.com/bxwasm/bxwasm/internal/plan"
+	"github.com/bxwasm/bxwasm/internal/transport"
+)
+
+// worker runs every node of the plan for its share of the data. All of its
+// state is owned by its goroutine.
+type worker struct {
+	cfg      *Config
+	plan     *plan.Plan
+	index    int // global worker index
+	g        Guest
+	ep       transport.Endpoint
+	ctx      context.Context
+	interval time.Duration
+
+	epoch    uint64    // the epoch sources are in
+	nextTick time.Time // when the epoch advances
+	spread   int       // round-robin position for redistribute
+	handles  uint32    // the last guest partition handle given out
+
+	nodes []nodeState
+	msgs  []transport.Message
+}
+
+// nodeState is a worker's state for one plan node.
+type nodeState struct {
+	align    *aligner[payload] // exchanging nodes
+	out      uint64            // the node's output frontier
+	sent     uint64            // the frontier last announced for this node
+	sources  []*sourcePart     // input nodes
+	sinks    map[int]sinkPart  // output nodes: by partition index (-1: dynamic)
+	owners   []int             // partitioned outputs: partition index -> worker
+	timers   *timers           // stateful nodes
+	lastData uint64            // stateful nodes: latest epoch seen
+}
+
+// payload is data waiting in an aligner.
+type payload struct {
+	batch abi.Batch
+	part  int
+	from  int
+	size  int
+}
+
+func (w *worker) run(ctx context.Context, start time.Time) (err error) {
+	w.ctx = ctx
+	defer func() {
+		if cerr := w.closeAll(); err == nil {
+			err = cerr
+		}
+	}()
+	w.epoch, w.nextTick = 1, start.Add(w.interval)
+	for {
+		if err := w.announce(); err != nil {
+			return err
+		}
+		if w.finished() {
+			return nil
+		}
+		busy, err := w.step(time.Now())
+		if err != nil {
+			return err
+		}
+		if !busy {
+			if err := w.wait(ctx); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// step does one round of work and reports whether anything happened.
+func (w *worker) step(now time.Time) (bool, error) {
+	busy := false
+	w.msgs = w.ep.Receive(w.msgs[:0])
+	for i := range w.msgs {
+		if err := w.receive(&w.msgs[i]); err != nil {
+			return false, err
+		}
+		busy = true
+	}
+	clear(w.msgs)
+	if fired, err := w.fireTimers(now); fired || err != nil {
+		return true, err
+	}
+	if now.After(w.nextTick) || now.Equal(w.nextTick) {
+		w.tick(now)
+		busy = true
+	}
+	if w.ep.InFlight() < w.cfg.Credit {
+		polled, err := w.pollSources(now)
+		if err != nil {
+			return false, err
+		}
+		busy = busy || polled
+	}
+	return busy, nil
+}
+
+// tick advances the sources' epoch, skipping epochs the worker slept through.
+func (w *worker) tick(now time.Time) {
+	for !now.Before(w.nextTick) {
+		w.epoch++
+		w.nextTick = w.nextTick.Add(w.interval)
+	}
+}
+
+// wait blocks until a message or credit arrives, the next epoch, timer or
+// source wake-up is due, or the run is cancelled.
+func (w *worker) wait(ctx context.Context) error {
+	deadline := w.nextTick
+	if t, ok := w.nextTimer(); ok && t.Before(deadline) {
+		deadline = t
+	}
+	if w.ep.InFlight() < w.cfg.Credit {
+		if t, ok := w.nextAwake(); ok && t.Before(deadline) {
+			deadline = t
+		}
+	}
+	d := time.Until(deadline)
+	if d <= 0 {
+		return nil
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	case <-w.ep.Ready():
+	case <-timer.C:
+	}
+	return nil
+}
+
+// finished reports whether every input is exhausted and every exchanging
+// node has closed its last epoch.
+func (w *worker) finished() bool {
+	for i := range w.plan.Nodes {
+		if w.outFrontier(i) != EOF {
+			return false
+		}
+	}
+	return true
+}
