@@ -1,0 +1,212 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+
+	"github.com/bxwasm/bxwasm/internal/abi"
+	"github.com/bxwasm/bxwasm/internal/engine"
+	"github.com/bxwasm/bxwasm/internal/flowspec"
+	"github.com/bxwasm/bxwasm/internal/guest"
+	"github.com/bxwasm/bxwasm/internal/plan"
+	"github.com/bxwasm/bxwasm/internal/transport"
+)
+
+// ErrNoFlow is returned when the module has no flow of the requested name.
+var ErrNoFlow = errors.New("host: no such flow")
+
+// ErrNondeterministic is returned when workers' instances build different
+// graphs for the same flow.
+var ErrNondeterministic = errors.New("host: flow is not deterministic")
+
+// Run runs a flow of a module on opts.WorkersPerProcess workers until its
+// inputs are exhausted, or until the first error. flowSpec is a flow name or
+// a factory call with literal arguments ("get_flow('in.txt')"); "" means
+// "flow".
+func Run(ctx context.Context, module, flowSpec string, opts Options) error {
+	r, err := prepare(ctx, module, flowSpec, &opts, nil)
+	if err != nil {
+		return err
+	}
+	defer r.close(ctx)
+	return r.run(ctx)
+}
+
+// run is one prepared run: a runtime, a built instance per worker, a plan.
+type runner struct {
+	opts  *Options
+	rt    *guest.Runtime
+	insts []*guest.Instance
+	plan  *plan.Plan
+	conns conns
+}
+
+func prepare(ctx context.Context, module, flowSpec string, opts *Options, test *testIO) (*runner, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	if flowSpec == "" {
+		flowSpec = "flow"
+	}
+	name, args, err := flowspec.Parse(flowSpec)
+	if err != nil {
+		return nil, err
+	}
+	r := &runner{opts: opts}
+	if err := r.load(ctx, module, opts.WorkersPerProcess); err != nil {
+		r.close(ctx)
+		return nil, err
+	}
+	if err := r.build(ctx, module, abi.BuildRequest{Flow: name, Args: args}, test); err != nil {
+		r.close(ctx)
+		return nil, err
+	}
+	return r, nil
+}
+
+func (r *runner) load(ctx context.Context, module string, workers int) error {
+	rt, err := newRuntime(ctx, r.opts)
+	if err != nil {
+		return err
+	}
+	r.rt = rt
+	mod, err := rt.Load(ctx, module)
+	if err != nil {
+		return err
+	}
+	for i := 0; i < workers; i++ {
+		inst, err := mod.Instantiate(ctx)
+		if err != nil {
+			return err
+		}
+		r.insts = append(r.insts, inst)
+	}
+	return nil
+}
+
+func newRuntime(ctx context.Context, opts *Options) (*guest.Runtime, error) {
+	return guest.NewRuntime(ctx, guest.Config{
+		CacheDir:         cacheDir(opts.CacheDir),
+		MemoryLimitPages: uint32(opts.MemoryLimitMiB) * 16,
+		Stdout:           opts.Stdout,
+		Stderr:           opts.Stderr,
+	})
+}
+
+// cacheDir resolves Options.CacheDir: "" is the user cache directory, "-"
+// turns the cache off.
+func cacheDir(dir string) string {
+	switch dir {
+	case "-":
+		return ""
+	case "":
+		base, err := os.UserCacheDir()
+		if err != nil {
+			return ""
+		}
+		return filepath.Join(base, "bxwasm")
+	}
+	return dir
+}
+
+// build builds the flow on every instance, checks they agree, plans it and
+// fuses its chains.
+func (r *runner) build(ctx context.Context, module string, q abi.BuildRequest, test *testIO) error {
+	if err := checkFlow(ctx, r.insts[0], module, q.Flow); err != nil {
+		return err
+	}
+	var first *abi.Graph
+	for i, inst := range r.insts {
+		g, err := inst.Build(ctx, q)
+		if err != nil {
+			return fmt.Errorf("building flow %q of %s: %w", q.Flow, module, err)
+		}
+		if i == 0 {
+			first = g
+		} else if !reflect.DeepEqual(first, g) {
+			return fmt.Errorf("%w: worker %d built a different graph than worker 0 for %q", ErrNondeterministic, i, q.Flow)
+		}
+	}
+	if test != nil {
+		if err := test.rewire(first); err != nil {
+			return err
+		}
+	}
+	p, err := plan.Build(first)
+	if err != nil {
+		return fmt.Errorf("flow %q of %s: %w", q.Flow, module, err)
+	}
+	r.plan = p
+	if err := r.fuse(ctx); err != nil {
+		return err
+	}
+	r.conns, err = openConns(p.Graph, r.opts, test)
+	return err
+}
+
+func checkFlow(ctx context.Context, inst *guest.Instance, module, name string) error {
+	flows, err := inst.ListFlows(ctx)
+	if err != nil {
+		return fmt.Errorf("listing flows of %s: %w", module, err)
+	}
+	var sigs []string
+	for _, f := range flows {
+		if f.Name == name {
+			return nil
+		}
+		sigs = append(sigs, flowInfo(f).Signature())
+	}
+	if len(sigs) == 0 {
+		return fmt.Errorf("%w: %s registers no flows (call bx.Register in an init function)", ErrNoFlow, module)
+	}
+	return fmt.Errorf("%w: %s has no flow named %q; it has: %s", ErrNoFlow, module, name, strings.Join(sigs, ", "))
+}
+
+func (r *runner) fuse(ctx context.Context) error {
+	for i, n := range r.plan.Nodes {
+		if n.Kind != plan.NodeChain {
+			continue
+		}
+		steps := make([]uint32, len(n.Steps))
+		for k, s := range n.Steps {
+			steps[k] = uint32(s)
+		}
+		for _, inst := range r.insts {
+			if err := inst.Fuse(ctx, abi.FuseRequest{Chain: uint32(i), Steps: steps}); err != nil {
+				return fmt.Errorf("fusing steps of %s: %w", r.plan.Graph.Steps[n.Step()].ID, err)
+			}
+		}
+	}
+	return nil
+}
+
+func (r *runner) run(ctx context.Context) error {
+	n := len(r.insts)
+	local := transport.NewLocal(n)
+	defer local.Close()
+	cfg := engine.Config{
+		Plan: r.plan, FirstWorker: 0, TotalWorkers: n,
+		Sources: r.conns.sources, Sinks: r.conns.sinks,
+		EpochInterval: r.opts.EpochInterval,
+	}
+	for i, inst := range r.insts {
+		cfg.Guests = append(cfg.Guests, inst)
+		cfg.Endpoints = append(cfg.Endpoints, local.Endpoint(i))
+	}
+	return engine.Run(ctx, cfg)
+}
+
+func (r *runner) close(ctx context.Context) {
+	ctx = context.WithoutCancel(ctx)
+	for _, inst := range r.insts {
+		inst.Close(ctx)
+	}
+	if r.rt != nil {
+		r.rt.Close(ctx)
+	}
+}
