@@ -1,0 +1,169 @@
+// Command flows is a guest with small flows that exercise the host: plain
+// runs, keyed state, timers, guest panics and factory arguments.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	bx "github.com/bxwasm/bxwasm/guest-sdk/go/bx"
+)
+
+func main() {}
+
+func init() {
+	bx.Register("upper", func() *bx.Dataflow {
+		flow := bx.NewDataflow("upper")
+		in := bx.Input("inp", flow, bx.TestingSource([]string{"a", "b"}, 1))
+		up := bx.FlatMapBatch("up", in, func(xs []string) []string {
+			out := make([]string, len(xs))
+			for i, x := range xs {
+				out[i] = strings.ToUpper(x)
+			}
+			return out
+		})
+		bx.Output("out", up, bx.StdOutSink())
+		return flow
+	})
+	bx.Register("lines", func(path string) *bx.Dataflow {
+		flow := bx.NewDataflow("lines")
+		bx.Output("out", bx.Input("inp", flow, bx.FileSource(path)), bx.StdOutSink())
+		return flow
+	}, "path")
+	bx.Register("sum", func() *bx.Dataflow { return sumFlow("sum", bx.TestingSource([]string{"a"}, 1), "") })
+	bx.Register("boom", func(where string) *bx.Dataflow { return sumFlow("boom", bx.TestingSource([]string{"a"}, 1), where) })
+	bx.Register("factory", factory, "n", "name", "ratio", "on")
+	bx.Register("dup", func() *bx.Dataflow {
+		flow := bx.NewDataflow("dup")
+		in := bx.Input("inp", flow, bx.TestingSource([]string{"a"}, 1))
+		bx.Output("inp", in, bx.StdOutSink())
+		return flow
+	})
+	bx.Register("timer", func(waitMillis int) *bx.Dataflow {
+		flow := bx.NewDataflow("timer")
+		in := bx.Input("inp", flow, bx.DynamicInput[string](slowSource{time.Duration(waitMillis) * time.Millisecond}))
+		keyed := bx.FlatMapBatch("key", in, keyAll)
+		st := bx.StatefulBatch("st", keyed, func(*int) bx.StatefulBatchLogic[int, string, int] {
+			return &alarm{at: time.Now().Add(20 * time.Millisecond)}
+		})
+		bx.Output("out", values(st), bx.StdOutSink())
+		return flow
+	})
+}
+
+// sumFlow keys strings "k:n" by k and sums n per key, emitting "k=sum" at
+// EOF. where names a place to panic: "map" (on item "bad:0"), "state" (for
+// key "bad").
+func sumFlow(id string, src bx.Source[string], where string) *bx.Dataflow {
+	flow := bx.NewDataflow(id)
+	in := bx.Input("inp", flow, src)
+	keyed := bx.FlatMapBatch("parse", in, func(xs []string) []bx.KV[int] {
+		out := make([]bx.KV[int], 0, len(xs))
+		for _, x := range xs {
+			if where == "map" && x == "bad:0" {
+				panic("cannot parse " + x)
+			}
+			var n int
+			k, v, _ := strings.Cut(x, ":")
+			fmt.Sscan(v, &n)
+			out = append(out, bx.KV[int]{Key: k, Value: n})
+		}
+		return out
+	})
+	sums := bx.StatefulBatch("sum", keyed, func(resume *int) bx.StatefulBatchLogic[int, string, int] {
+		s := &summer{fail: where == "state"}
+		if resume != nil {
+			s.sum = *resume
+		}
+		return s
+	})
+	bx.Output("out", values(sums), bx.StdOutSink())
+	return flow
+}
+
+func values(s *bx.Stream[bx.KV[string]]) *bx.Stream[string] {
+	return bx.FlatMapBatch("values", s, func(kvs []bx.KV[string]) []string {
+		out := make([]string, len(kvs))
+		for i, kv := range kvs {
+			out[i] = kv.Key + "=" + kv.Value
+		}
+		return out
+	})
+}
+
+func keyAll(xs []string) []bx.KV[int] {
+	out := make([]bx.KV[int], len(xs))
+	for i, x := range xs {
+		out[i] = bx.KV[int]{Key: x, Value: 1}
+	}
+	return out
+}
+
+type summer struct {
+	sum  int
+	fail bool
+	key  bool
+}
+
+func (s *summer) OnBatch(vs []int) ([]string, bool) {
+	for _, v := range vs {
+		if s.fail && v < 0 {
+			panic("negative value")
+		}
+		s.sum += v
+	}
+	return nil, false
+}
+func (s *summer) OnNotify() ([]string, bool)  { return nil, false }
+func (s *summer) OnEOF() ([]string, bool)     { return []string{fmt.Sprint(s.sum)}, true }
+func (s *summer) NotifyAt() (time.Time, bool) { return time.Time{}, false }
+func (s *summer) Snapshot() int               { return s.sum }
+
+// alarm emits "notified" when its timer fires, and "eof" if the input ends
+// first.
+type alarm struct{ at time.Time }
+
+func (a *alarm) OnBatch([]int) ([]string, bool) { return nil, false }
+func (a *alarm) OnNotify() ([]string, bool)     { return []string{"notified"}, true }
+func (a *alarm) OnEOF() ([]string, bool)        { return []string{"eof"}, true }
+func (a *alarm) NotifyAt() (time.Time, bool)    { return a.at, true }
+func (a *alarm) Snapshot() int                  { return 0 }
+
+func factory(n int, name string, ratio float64, on bool) (*bx.Dataflow, error) {
+	if n < 0 {
+		return nil, errors.New("n must not be negative")
+	}
+	flow := bx.NewDataflow("factory")
+	item := fmt.Sprintf("%d %s %g %t", n, name, ratio, on)
+	in := bx.Input("inp", flow, bx.TestingSource([]string{item}, 1))
+	bx.Output("out", in, bx.StdOutSink())
+	return flow, nil
+}
+
+// slowSource emits "k" on worker 0, then nothing until wait has passed.
+type slowSource struct{ wait time.Duration }
+
+func (s slowSource) Build(_ string, worker, _ int) bx.StatelessSourcePartition[string] {
+	return &slowPart{first: worker == 0, end: time.Now().Add(s.wait)}
+}
+
+type slowPart struct {
+	first bool
+	end   time.Time
+}
+
+func (p *slowPart) NextBatch() ([]string, error) {
+	if p.first {
+		p.first = false
+		return []string{"k"}, nil
+	}
+	if time.Now().After(p.end) {
+		return nil, io.EOF
+	}
+	return nil, nil
+}
+func (p *slowPart) NextAwake() (time.Time, bool) { return time.Now().Add(5 * time.Millisecond), true }
+func (p *slowPart) Close()                       {}
