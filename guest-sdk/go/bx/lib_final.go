@@ -1,0 +1,184 @@
+package bx
+
+import (
+	"cmp"
+	"time"
+)
+
+// This file holds the *_final operators: they aggregate each key over the
+// whole (finite) stream and emit one value per key only when the inputs
+// end, then forget the key. On an endless stream they never emit; use a
+// windowed operator there.
+
+// FoldFinal folds the values of each key into an accumulator that starts
+// as builder() and emits it when the inputs end. Its core step is
+// "<id>.stateful.stateful_batch".
+func FoldFinal[V, S any](id string, up *Stream[KV[V]], builder func() S, folder func(S, V) S) *Stream[KV[S]] {
+	checkLibFunc("FoldFinal", id, builder == nil || folder == nil)
+	return foldIn(up, builder, folder, id)
+}
+
+// foldIn adds the stateful step of a fold below the scopes of path.
+func foldIn[V, S any](up *Stream[KV[V]], builder func() S, folder func(S, V) S, path ...string) *Stream[KV[S]] {
+	return nested(up, path, func(in *Stream[KV[V]]) *Stream[KV[S]] {
+		return batchLogicIn(in, func(resume *S) StatefulBatchLogic[V, S, S] {
+			if resume != nil {
+				return &foldLogic[V, S]{folder: folder, state: *resume}
+			}
+			return &foldLogic[V, S]{folder: folder, state: builder()}
+		}, "stateful")
+	})
+}
+
+// foldLogic is the logic of FoldFinal.
+type foldLogic[V, S any] struct {
+	folder func(S, V) S
+	state  S
+}
+
+// OnBatch folds the values into the state and emits nothing.
+func (l *foldLogic[V, S]) OnBatch(values []V) ([]S, bool) {
+	for _, v := range values {
+		l.state = l.folder(l.state, v)
+	}
+	return nil, false
+}
+
+// OnNotify does nothing: a fold never asks for a notification.
+func (l *foldLogic[V, S]) OnNotify() ([]S, bool) { return nil, false }
+
+// OnEOF emits the state and discards the key.
+func (l *foldLogic[V, S]) OnEOF() ([]S, bool) { return []S{l.state}, true }
+
+// NotifyAt asks for no notification.
+func (l *foldLogic[V, S]) NotifyAt() (time.Time, bool) { return time.Time{}, false }
+
+// Snapshot returns the accumulator.
+func (l *foldLogic[V, S]) Snapshot() S { return l.state }
+
+// ReduceFinal combines the values of each key with reducer, the first
+// value being the initial accumulator, and emits the result when the
+// inputs end. As in Bytewax, each batch is reduced per key before it is
+// routed, so reducer must be associative. Its core steps are
+// "<id>.pre_reduce" and "<id>.fold_final.stateful.stateful_batch".
+func ReduceFinal[V any](id string, up *Stream[KV[V]], reducer func(V, V) V) *Stream[KV[V]] {
+	checkLibFunc("ReduceFinal", id, reducer == nil)
+	return reduceIn(up, reducer, id)
+}
+
+// reduceIn adds the steps of a reduce below the scopes of path.
+func reduceIn[V any](up *Stream[KV[V]], reducer func(V, V) V, path ...string) *Stream[KV[V]] {
+	return nested(up, path, func(in *Stream[KV[V]]) *Stream[KV[V]] {
+		pre := FlatMapBatch("pre_reduce", in, preReduce(reducer))
+		return batchLogicIn(pre, func(resume *V) StatefulBatchLogic[V, V, V] {
+			l := &reduceLogic[V]{reducer: reducer}
+			if resume != nil {
+				l.state, l.set = *resume, true
+			}
+			return l
+		}, "fold_final", "stateful")
+	})
+}
+
+// preReduce reduces a batch per key, keeping the order in which keys are
+// first seen.
+func preReduce[V any](reducer func(V, V) V) func([]KV[V]) []KV[V] {
+	return func(xs []KV[V]) []KV[V] {
+		index := make(map[string]int)
+		var out []KV[V]
+		for _, kv := range xs {
+			if i, ok := index[kv.Key]; ok {
+				out[i].Value = reducer(out[i].Value, kv.Value)
+				continue
+			}
+			index[kv.Key] = len(out)
+			out = append(out, kv)
+		}
+		return out
+	}
+}
+
+// reduceLogic is the logic of ReduceFinal: the first value of a key is its
+// state, later values are reduced into it.
+type reduceLogic[V any] struct {
+	reducer func(V, V) V
+	state   V
+	set     bool
+}
+
+// OnBatch reduces the values into the state and emits nothing.
+func (l *reduceLogic[V]) OnBatch(values []V) ([]V, bool) {
+	for _, v := range values {
+		if !l.set {
+			l.state, l.set = v, true
+			continue
+		}
+		l.state = l.reducer(l.state, v)
+	}
+	return nil, false
+}
+
+// OnNotify does nothing: a reduce never asks for a notification.
+func (l *reduceLogic[V]) OnNotify() ([]V, bool) { return nil, false }
+
+// OnEOF emits the state and discards the key.
+func (l *reduceLogic[V]) OnEOF() ([]V, bool) { return []V{l.state}, true }
+
+// NotifyAt asks for no notification.
+func (l *reduceLogic[V]) NotifyAt() (time.Time, bool) { return time.Time{}, false }
+
+// Snapshot returns the reduced value.
+func (l *reduceLogic[V]) Snapshot() V { return l.state }
+
+// CountFinal counts the items of up per key(item) and emits each key's
+// count when the inputs end. Its core steps are
+// "<id>.init_count.flat_map_batch", "<id>.sum.pre_reduce" and
+// "<id>.sum.fold_final.stateful.stateful_batch".
+func CountFinal[T any](id string, up *Stream[T], key func(T) string) *Stream[KV[int]] {
+	checkLibFunc("CountFinal", id, key == nil)
+	return nested(up, []string{id}, func(in *Stream[T]) *Stream[KV[int]] {
+		ones := Map("init_count", in, func(x T) KV[int] { return KV[int]{Key: key(x), Value: 1} })
+		return reduceIn(ones, func(a, b int) int { return a + b }, "sum")
+	})
+}
+
+// MaxFinal emits the largest value of each key when the inputs end; of
+// equal values the first one seen wins. Its core steps are
+// "<id>.reduce_final.pre_reduce" and
+// "<id>.reduce_final.fold_final.stateful.stateful_batch".
+func MaxFinal[V cmp.Ordered](id string, up *Stream[KV[V]]) *Stream[KV[V]] {
+	return MaxFinalBy(id, up, func(v V) V { return v })
+}
+
+// MinFinal emits the smallest value of each key when the inputs end; of
+// equal values the first one seen wins. Its core steps are those of
+// MaxFinal.
+func MinFinal[V cmp.Ordered](id string, up *Stream[KV[V]]) *Stream[KV[V]] {
+	return MinFinalBy(id, up, func(v V) V { return v })
+}
+
+// MaxFinalBy emits, per key, the value with the largest by(value) when the
+// inputs end; of equal ones the first seen wins. Its core steps are those
+// of MaxFinal.
+func MaxFinalBy[V any, K cmp.Ordered](id string, up *Stream[KV[V]], by func(V) K) *Stream[KV[V]] {
+	checkLibFunc("MaxFinalBy", id, by == nil)
+	return reduceIn(up, func(s, v V) V {
+		if by(v) > by(s) {
+			return v
+		}
+		return s
+	}, id, "reduce_final")
+}
+
+// MinFinalBy emits, per key, the value with the smallest by(value) when
+// the inputs end; of equal ones the first seen wins. Its core steps are
+// those of MaxFinal.
+func MinFinalBy[V any, K cmp.Ordered](id string, up *Stream[KV[V]], by func(V) K) *Stream[KV[V]] {
+	checkLibFunc("MinFinalBy", id, by == nil)
+	return reduceIn(up, func(s, v V) V {
+		if by(v) < by(s) {
+			return v
+		}
+		return s
+	}, id, "reduce_final")
+}
