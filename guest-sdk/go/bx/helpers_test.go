@@ -149,8 +149,8 @@ func keysOf(b abi.Batch) []string {
 type capture[T any] struct{ got *[]T }
 
 func (c capture[T]) Build(string, int, int) StatelessSinkPartition[T] { return c }
-func (c capture[T]) WriteBatch(items []T)                          { *c.got = append(*c.got, items...) }
-func (c capture[T]) Close()                                        {}
+func (c capture[T]) WriteBatch(items []T)                             { *c.got = append(*c.got, items...) }
+func (c capture[T]) Close()                                           {}
 
 // captureSink collects the items of a stream into got.
 func captureSink[T any](got *[]T) Sink[T] { return DynamicOutput[T](capture[T]{got}) }

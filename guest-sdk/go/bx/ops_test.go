@@ -36,10 +36,10 @@ func (l *sumLogic) OnBatch(vs []int) ([]int, bool) {
 	}
 	return []int{l.sum}, false
 }
-func (l *sumLogic) OnNotify() ([]int, bool)      { return nil, false }
-func (l *sumLogic) OnEOF() ([]int, bool)         { return []int{-l.sum}, true }
+func (l *sumLogic) OnNotify() ([]int, bool)     { return nil, false }
+func (l *sumLogic) OnEOF() ([]int, bool)        { return []int{-l.sum}, true }
 func (l *sumLogic) NotifyAt() (time.Time, bool) { return time.Time{}, false }
-func (l *sumLogic) Snapshot() int                { return l.sum }
+func (l *sumLogic) Snapshot() int               { return l.sum }
 
 func TestFlows(t *testing.T) {
 	tests := []struct {
