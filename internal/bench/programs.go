@@ -1,0 +1,136 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// binaries are the programs the benchmark builds and runs.
+type binaries struct {
+	native string // the baseline program
+	bxwasm string // the CLI
+	wasm   string // the wordcount guest
+	cache  string // bxwasm's compiled-code cache for these runs
+}
+
+// buildAll builds the three programs into dir, from the module the
+// benchmark runs in.
+func buildAll(dir string) (binaries, error) {
+	b := binaries{
+		native: filepath.Join(dir, "native"),
+		bxwasm: filepath.Join(dir, "bxwasm"),
+		wasm:   filepath.Join(dir, "wordcount.wasm"),
+		cache:  filepath.Join(dir, "cache"),
+	}
+	steps := []struct {
+		env  []string
+		args []string
+	}{
+		{nil, []string{"build", "-o", b.native, "./internal/bench/native"}},
+		{nil, []string{"build", "-o", b.bxwasm, "./cmd/bxwasm"}},
+		{[]string{"GOOS=wasip1", "GOARCH=wasm"}, []string{"build", "-buildmode=c-shared", "-o", b.wasm, "./wasm-examples/wordcount"}},
+	}
+	for _, s := range steps {
+		cmd := exec.Command("go", s.args...)
+		cmd.Env = append(os.Environ(), s.env...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return b, fmt.Errorf("go %s: %w\n%s", strings.Join(s.args, " "), err, out)
+		}
+	}
+	return b, nil
+}
+
+// wasmArgs is the bxwasm command line that counts the words of corpus.
+func (b binaries) wasmArgs(dir, corpus string, workers int) []string {
+	return []string{b.bxwasm, "run", b.wasm + ":get_flow('" + corpus + "')",
+		"-w", strconv.Itoa(workers), "--allow-path", dir, "--cache-dir", b.cache}
+}
+
+// warm runs the guest once on a tiny corpus so that the timed runs find
+// its machine code in the cache, as every run after the first does.
+func (b binaries) warm(dir string) error {
+	small := filepath.Join(dir, "warm.txt")
+	if _, err := writeCorpus(small, 100, seed); err != nil {
+		return err
+	}
+	_, err := measure("warm-up", 1, filepath.Join(dir, "warm.out"), b.wasmArgs(dir, small, 1))
+	return err
+}
+
+// measureAll times the baseline and the guest on one and two workers.
+func (b binaries) measureAll(dir, corpus string, runs int) ([]measurement, error) {
+	progs := []struct {
+		name string
+		argv []string
+	}{
+		{"native", []string{b.native, corpus}},
+		{"wasm-w1", b.wasmArgs(dir, corpus, 1)},
+		{"wasm-w2", b.wasmArgs(dir, corpus, 2)},
+	}
+	var ms []measurement
+	for _, p := range progs {
+		fmt.Printf("running %s\n", p.name)
+		m, err := measure(p.name, runs, filepath.Join(dir, p.name+".out"), p.argv)
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, m)
+	}
+	return ms, nil
+}
+
+// measurement is what one program took.
+type measurement struct {
+	name    string
+	seconds float64 // best wall time
+	maxRSS  int64   // bytes, the largest over the runs
+	out     string  // file holding its standard output
+}
+
+// measure runs argv runs times with its standard output in out and keeps
+// the best wall time and the largest peak resident set size.
+func measure(name string, runs int, out string, argv []string) (measurement, error) {
+	m := measurement{name: name, out: out}
+	for i := range runs {
+		secs, rss, err := runOnce(out, argv)
+		if err != nil {
+			return m, fmt.Errorf("%s: %w", name, err)
+		}
+		if i == 0 || secs < m.seconds {
+			m.seconds = secs
+		}
+		m.maxRSS = max(m.maxRSS, rss)
+	}
+	return m, nil
+}
+
+// runOnce runs argv as a child process and returns its wall time and
+// peak RSS in bytes (ru_maxrss is in KiB on Linux).
+func runOnce(out string, argv []string) (float64, int64, error) {
+	f, err := os.Create(out)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer f.Close()
+	var stderr bytes.Buffer
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Stdout, cmd.Stderr = f, &stderr
+	start := time.Now()
+	err = cmd.Run()
+	secs := time.Since(start).Seconds()
+	if err != nil {
+		return 0, 0, fmt.Errorf("%s: %w\n%s", strings.Join(argv, " "), err, stderr.Bytes())
+	}
+	var rss int64
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		rss = ru.Maxrss * 1024
+	}
+	return secs, rss, f.Close()
+}

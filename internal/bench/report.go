@@ -1,0 +1,89 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"text/tabwriter"
+)
+
+// verify checks that every program printed the baseline's lines, in any
+// order.
+func verify(ms []measurement) error {
+	want, err := sortedLines(ms[0].out)
+	if err != nil {
+		return err
+	}
+	for _, m := range ms[1:] {
+		got, err := sortedLines(m.out)
+		if err != nil {
+			return err
+		}
+		if i := firstDiff(got, want); i >= 0 {
+			return fmt.Errorf("%s printed %d lines, %s %d; first difference at sorted line %d: %q vs %q",
+				m.name, len(got), ms[0].name, len(want), i, at(got, i), at(want, i))
+		}
+	}
+	fmt.Printf("outputs agree: %d distinct words\n", len(want))
+	return nil
+}
+
+func sortedLines(path string) ([][]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	lines := bytes.Split(bytes.TrimSuffix(b, []byte("\n")), []byte("\n"))
+	if len(b) == 0 {
+		lines = nil
+	}
+	slices.SortFunc(lines, bytes.Compare)
+	return lines, nil
+}
+
+// firstDiff returns the first index where a and b differ, or -1.
+func firstDiff(a, b [][]byte) int {
+	for i := range max(len(a), len(b)) {
+		if i >= len(a) || i >= len(b) || !bytes.Equal(a[i], b[i]) {
+			return i
+		}
+	}
+	return -1
+}
+
+func at(lines [][]byte, i int) string {
+	if i < len(lines) {
+		return string(lines[i])
+	}
+	return "(end)"
+}
+
+// printTable prints one row per program: best seconds, words per second,
+// time relative to the baseline (first row), -w2 relative to -w1, and
+// peak RSS.
+func printTable(w io.Writer, st corpusStats, ms []measurement, runs int) {
+	fmt.Fprintf(w, "\ncorpus: %d lines, %d words, %.1f MiB; best of %d run(s)\n\n",
+		st.Lines, st.Words, float64(st.Bytes)/(1<<20), runs)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "run\tseconds\twords/s\tvs native\t-w2/-w1\tpeak RSS MiB\t")
+	for _, m := range ms {
+		scale := "-"
+		if m.name == "wasm-w2" {
+			scale = fmt.Sprintf("%.2f", m.seconds/byName(ms, "wasm-w1").seconds)
+		}
+		fmt.Fprintf(tw, "%s\t%.3f\t%.0f\t%.2f\t%s\t%.1f\t\n", m.name, m.seconds,
+			float64(st.Words)/m.seconds, m.seconds/ms[0].seconds, scale, float64(m.maxRSS)/(1<<20))
+	}
+	tw.Flush()
+}
+
+func byName(ms []measurement, name string) measurement {
+	for _, m := range ms {
+		if m.name == name {
+			return m
+		}
+	}
+	return measurement{seconds: 1}
+}
