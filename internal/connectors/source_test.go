@@ -1,0 +1,342 @@
+package connectors
+
+import (
+	"encoding/binary"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/bxwasm/bxwasm/internal/abi"
+)
+
+// drain polls p until it ends, checking that no call returns more than
+// max items, and returns the values.
+func drain(t *testing.T, p SourcePart, max int) []string {
+	t.Helper()
+	var out []string
+	for i := 0; ; i++ {
+		eof, vals := poll(t, p, max)
+		out = append(out, vals...)
+		if eof {
+			return out
+		}
+		if i > 1_000_000 {
+			t.Fatal("source never ends")
+		}
+	}
+}
+
+// poll calls Next once and returns its values.
+func poll(t *testing.T, p SourcePart, max int) (bool, []string) {
+	t.Helper()
+	var b abi.Batch
+	eof, err := p.Next(&b, max)
+	if err != nil {
+		t.Fatalf("Next: %v", err)
+	}
+	if b.N > max {
+		t.Fatalf("Next(max=%d) returned %d items", max, b.N)
+	}
+	return eof, values(t, b)
+}
+
+func values(t *testing.T, b abi.Batch) []string {
+	t.Helper()
+	var out []string
+	it := b.Iter()
+	var item abi.Item
+	for it.Next(&item) {
+		if item.HasKey {
+			t.Fatalf("item has key %q", item.Key)
+		}
+		out = append(out, string(item.Value))
+	}
+	if err := it.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// openFile makes a file source for one file under a temp root and opens
+// its partition.
+func openFile(t *testing.T, content string, resume []byte) (SourcePart, string) {
+	t.Helper()
+	root := t.TempDir()
+	mkfile(t, root, "in.txt", content)
+	src, err := NewSource(abi.ConnFile, "in.txt", Paths{Root: root}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts, err := src.Parts()
+	if err != nil || len(parts) != 1 || parts[0] != filepath.Join(root, "in.txt") {
+		t.Fatalf("Parts = %q, %v", parts, err)
+	}
+	p, err := src.Open(parts[0], resume)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	return p, parts[0]
+}
+
+func TestFileSourceLines(t *testing.T) {
+	long := strings.Repeat("x", 300<<10) // longer than the read buffer
+	tests := []struct {
+		name    string
+		content string
+		want    []string
+	}{
+		{"lines", "a\nb\nc\n", []string{"a", "b", "c"}},
+		{"crlf", "a\r\nb\r\n", []string{"a", "b"}},
+		{"no trailing newline", "a\nb", []string{"a", "b"}},
+		{"empty file", "", nil},
+		{"empty lines kept", "\n\nx\n\n", []string{"", "", "x", ""}},
+		{"lone cr kept", "a\rb\nc\r", []string{"a\rb", "c\r"}},
+		{"unicode", "héllo\n✓\n", []string{"héllo", "✓"}},
+		{"line longer than the buffer", "a\n" + long + "\nb", []string{"a", long, "b"}},
+		{"line of exactly MaxLine", strings.Repeat("y", MaxLine) + "\r\n", []string{strings.Repeat("y", MaxLine)}},
+	}
+	for _, tt := range tests {
+		for _, max := range []int{1, 2, 1000} {
+			t.Run(tt.name, func(t *testing.T) {
+				p, _ := openFile(t, tt.content, nil)
+				if got := drain(t, p, max); !reflect.DeepEqual(got, tt.want) {
+					t.Fatalf("max %d: got %d lines %.40q, want %d lines %.40q", max, len(got), got, len(tt.want), tt.want)
+				}
+				if eof, vals := poll(t, p, max); !eof || len(vals) != 0 {
+					t.Fatalf("after the end: eof %v, %q", eof, vals)
+				}
+			})
+		}
+	}
+}
+
+func TestFileSourceResume(t *testing.T) {
+	content := "one\r\ntwo\nthree\nfour\nfive"
+	tests := []struct {
+		name    string
+		first   int // lines read before the snapshot
+		wantOff uint64
+		rest    []string
+	}{
+		{"from the start", 0, 0, []string{"one", "two", "three", "four", "five"}},
+		{"after crlf line", 1, 5, []string{"two", "three", "four", "five"}},
+		{"in the middle", 3, 15, []string{"four", "five"}},
+		{"at the end", 5, uint64(len(content)), nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, part := openFile(t, content, nil)
+			if tt.first > 0 {
+				_, vals := poll(t, p, tt.first)
+				if len(vals) != tt.first {
+					t.Fatalf("read %d lines, want %d", len(vals), tt.first)
+				}
+			}
+			snap := p.Snapshot()
+			if off, n := binary.Uvarint(snap); n != len(snap) || off != tt.wantOff {
+				t.Fatalf("snapshot %v is offset %d, want %d", snap, off, tt.wantOff)
+			}
+			src, err := NewSource(abi.ConnFile, part, Paths{Root: filepath.Dir(part)}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			q, err := src.Open(part, snap)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer q.Close()
+			if got := drain(t, q, 2); !reflect.DeepEqual(got, tt.rest) {
+				t.Fatalf("after resume got %q, want %q", got, tt.rest)
+			}
+		})
+	}
+}
+
+func TestFileSourceBadResume(t *testing.T) {
+	root := t.TempDir()
+	path := mkfile(t, root, "in.txt", "abc\n")
+	src, err := NewSource(abi.ConnFile, path, Paths{Root: root}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, resume := range map[string][]byte{
+		"past the end":   encodeOffset(5),
+		"not a varint":   {0x80},
+		"trailing bytes": {1, 2},
+		"unknown part":   nil,
+	} {
+		t.Run(name, func(t *testing.T) {
+			part, want := path, ErrBadResume
+			if name == "unknown part" {
+				part, want = filepath.Join(root, "other.txt"), ErrUnknownPart
+			}
+			if p, err := src.Open(part, resume); !errors.Is(err, want) {
+				if p != nil {
+					p.Close()
+				}
+				t.Fatalf("Open error %v, want %v", err, want)
+			}
+		})
+	}
+}
+
+func TestFileSourceLineTooLong(t *testing.T) {
+	tests := []struct {
+		name    string
+		content string
+		resume  int64
+		want    string
+	}{
+		{"second line", "ok\n" + strings.Repeat("x", MaxLine+1) + "\n", 0, "in.txt line 2"},
+		{"last line without newline", "ok\n" + strings.Repeat("x", MaxLine+1), 0, "in.txt line 2"},
+		{"crlf does not count", strings.Repeat("x", MaxLine+1) + "\r\n", 0, "in.txt line 1"},
+		{"far too long", strings.Repeat("x", 3*MaxLine), 0, "in.txt line 1"},
+		{"after resume", "ok\n" + strings.Repeat("x", MaxLine+1), 3, "in.txt, the line at byte offset 3"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, _ := openFile(t, tt.content, encodeOffset(tt.resume))
+			var b abi.Batch
+			var err error
+			for i := 0; i < 3 && err == nil; i++ {
+				_, err = p.Next(&b, 1)
+			}
+			if !errors.Is(err, ErrLineTooLong) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %v, want ErrLineTooLong naming %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestNewSourceErrors(t *testing.T) {
+	base := t.TempDir()
+	root := filepath.Join(base, "root")
+	mkfile(t, root, "in.txt", "x")
+	mkfile(t, root, "dir/a.txt", "x")
+	mkfile(t, base, "outside.txt", "x")
+	symlink(t, filepath.Join(base, "outside.txt"), filepath.Join(root, "link.txt"))
+	tests := []struct {
+		name     string
+		kind     abi.ConnKind
+		arg      string
+		wantErr  error
+		wantText string
+	}{
+		{"missing file", abi.ConnFile, "nope.txt", fs.ErrNotExist, "nope.txt"},
+		{"file outside", abi.ConnFile, "../outside.txt", ErrPathRefused, "--allow-path"},
+		{"file through escaping symlink", abi.ConnFile, "link.txt", ErrPathRefused, "link.txt"},
+		{"directory as file", abi.ConnFile, "dir", nil, "not a regular file"},
+		{"glob matching nothing", abi.ConnDir, "dir/*.csv", ErrNoMatch, "dir/*.csv"},
+		{"glob matching only dirs", abi.ConnDir, "d*", ErrNoMatch, "d*"},
+		{"glob outside", abi.ConnDir, "../*.txt", ErrPathRefused, "outside.txt"},
+		{"glob through escaping symlink", abi.ConnDir, "*.txt", ErrPathRefused, "link.txt"},
+		{"bad glob", abi.ConnDir, "[", nil, "glob ["},
+		{"guest connector", abi.ConnGuestDynamic, "", ErrNotHost, "guest-dynamic"},
+		{"sink kind", abi.ConnStdout, "", ErrNotHost, "stdout"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := NewSource(tt.kind, tt.arg, Paths{Root: root}, strings.NewReader(""))
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if tt.wantErr != nil && !errors.Is(err, tt.wantErr) {
+				t.Errorf("error %v, want %v", err, tt.wantErr)
+			}
+			if !strings.Contains(err.Error(), tt.wantText) {
+				t.Errorf("error %v does not contain %q", err, tt.wantText)
+			}
+		})
+	}
+}
+
+func TestDirSource(t *testing.T) {
+	root := t.TempDir()
+	mkfile(t, root, "data/b.txt", "b1\nb2\n")
+	mkfile(t, root, "data/a.txt", "a1\n")
+	mkfile(t, root, "data/c.csv", "c1\n")
+	mkfile(t, root, "data/d.txt/inner", "not a file match")
+	symlink(t, "a.txt", filepath.Join(root, "data/e.txt"))
+	src, err := NewSource(abi.ConnDir, "data/*.txt", Paths{Root: root}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts, err := src.Parts()
+	want := []string{filepath.Join(root, "data/a.txt"), filepath.Join(root, "data/b.txt")}
+	if err != nil || !reflect.DeepEqual(parts, want) {
+		t.Fatalf("Parts = %q, %v; want %q (sorted, links resolved, no duplicates, no dirs)", parts, err, want)
+	}
+	wantLines := [][]string{{"a1"}, {"b1", "b2"}}
+	for i, part := range parts {
+		p, err := src.Open(part, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := drain(t, p, 10); !reflect.DeepEqual(got, wantLines[i]) {
+			t.Errorf("%s: %q, want %q", part, got, wantLines[i])
+		}
+		if err := p.Close(); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func TestStdinSource(t *testing.T) {
+	src, err := NewSource(abi.ConnStdin, "", Paths{}, strings.NewReader("x\r\ny\nz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts, err := src.Parts()
+	if err != nil || !reflect.DeepEqual(parts, []string{StdinPart}) {
+		t.Fatalf("Parts = %q, %v", parts, err)
+	}
+	if _, err := src.Open("other", nil); !errors.Is(err, ErrUnknownPart) {
+		t.Fatalf("Open(other) error %v", err)
+	}
+	p, err := src.Open(StdinPart, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := drain(t, p, 2); !reflect.DeepEqual(got, []string{"x", "y", "z"}) {
+		t.Fatalf("got %q", got)
+	}
+	if p.Snapshot() != nil {
+		t.Errorf("stdin has a snapshot %v", p.Snapshot())
+	}
+	if _, err := src.Open(StdinPart, nil); err == nil {
+		t.Fatal("stdin opened twice")
+	}
+}
+
+func BenchmarkFileSource(b *testing.B) {
+	root := b.TempDir()
+	line := strings.Repeat("word ", 16) + "\n"
+	path := filepath.Join(root, "in.txt")
+	if err := os.WriteFile(path, []byte(strings.Repeat(line, 100_000)), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	src, err := NewSource(abi.ConnFile, path, Paths{Root: root}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(line)) * 100_000)
+	var batch abi.Batch
+	for b.Loop() {
+		p, err := src.Open(path, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for eof := false; !eof; {
+			batch.Reset()
+			if eof, err = p.Next(&batch, 1024); err != nil {
+				b.Fatal(err)
+			}
+		}
+		p.Close()
+	}
+}
