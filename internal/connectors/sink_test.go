@@ -104,9 +104,9 @@ func TestFileSinkFlushesEachWrite(t *testing.T) {
 	}
 }
 
-// TestFileSinkResume replays what a crash after a snapshot looks like: the
-// batch written after the snapshot is written again on resume and must be
-// in the file exactly once.
+// TestFileSinkResume replays what a crash after a snapshot looks like:
+// what was written after the snapshot is cut off on resume, so items
+// written again are in the file exactly once.
 func TestFileSinkResume(t *testing.T) {
 	root := t.TempDir()
 	p := openFileSink(t, root, nil)
@@ -114,19 +114,24 @@ func TestFileSinkResume(t *testing.T) {
 		t.Fatal(err)
 	}
 	snap := p.Snapshot()
-	if err := p.Write(batch("epoch2-a")); err != nil {
-		t.Fatal(err)
+	for _, b := range []abi.Batch{batch("epoch2-a", "epoch2-b", "epoch2-c"), batch("epoch3")} {
+		if err := p.Write(b); err != nil {
+			t.Fatal(err)
+		}
 	}
-	p.Close() // the run stops before committing epoch 2
+	p.Close() // the run stops before committing epoch 2; the resumed run
+	// writes epoch 2 again, batched differently, and stops again
 
 	q := openFileSink(t, root, snap)
-	if err := q.Write(batch("epoch2-a", "epoch2-b")); err != nil {
-		t.Fatal(err)
+	for _, b := range []abi.Batch{batch("epoch2-a"), batch("epoch2-b", "epoch2-c")} {
+		if err := q.Write(b); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := q.Close(); err != nil {
 		t.Fatal(err)
 	}
-	want := "epoch1-a\nepoch1-b\nepoch2-a\nepoch2-b\n"
+	want := "epoch1-a\nepoch1-b\nepoch2-a\nepoch2-b\nepoch2-c\n"
 	if got := readFile(t, filepath.Join(root, "out.txt")); got != want {
 		t.Fatalf("file holds %q, want %q", got, want)
 	}
