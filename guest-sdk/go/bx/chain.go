@@ -69,6 +69,7 @@ func (d *dispatcher) runChain(r *abi.Reader) error {
 		return fmt.Errorf("%w: chain %d was not fused", ErrChain, q.Chain)
 	}
 	first := ch.steps[0]
+	cur = site{step: first}
 	vals, err := first.in.decode(q.Batch)
 	if err != nil {
 		return fmt.Errorf("decoding an item for step %s: %w", first.info.ID, err)

@@ -99,6 +99,7 @@ func (rt *statefulRT[V, W, S]) onBatch(b abi.Batch, out *abi.KeyedUpdates) error
 }
 
 func (rt *statefulRT[V, W, S]) groupBatch(b abi.Batch) error {
+	cur = site{step: rt.st}
 	clear(rt.group)
 	clear(rt.groups)
 	rt.groups = rt.groups[:0]
@@ -107,7 +108,7 @@ func (rt *statefulRT[V, W, S]) groupBatch(b abi.Batch) error {
 	for it.Next(&item) {
 		kv, err := rt.in.decodeItem(&item)
 		if err != nil {
-			return err
+			return fmt.Errorf("decoding an item for step %s: %w", rt.st.info.ID, err)
 		}
 		i, ok := rt.group[kv.Key]
 		if !ok {
