@@ -160,7 +160,8 @@ func TestChainDecodeError(t *testing.T) {
 	g := buildFlow(t, func() *Dataflow {
 		f := NewDataflow("d")
 		in := Input("inp", f, TestingSource([]int{1}, 1))
-		Output("out", FlatMapBatch("m", in, func(xs []int) []int { return xs }), StdOutSink())
+		var got []int
+		Output("out", FlatMapBatch("m", in, func(xs []int) []int { return xs }), captureSink(&got))
 		return f
 	})
 	m := stepIndex(t, g, "d.m")
