@@ -7,16 +7,17 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sync"
 
 	"github.com/bxwasm/bxwasm/internal/abi"
 )
 
 // SourcePart is an open input partition, polled by one goroutine.
 type SourcePart interface {
-	// Next appends up to max items to b (at least one unless the partition
-	// ended) and reports whether the partition ended. Items are unkeyed;
-	// for line sources a value is a line without its "\n" or "\r\n".
+	// Next appends up to max items to b and reports whether the
+	// partition ended. It may append none when no item is ready (stdin
+	// waits a few milliseconds for one first), so a quiet input does not
+	// hold up its worker. Items are unkeyed; for line sources a value is
+	// a line without its "\n" or "\r\n".
 	Next(b *abi.Batch, max int) (eof bool, err error)
 	// Snapshot returns the state to resume from after the items Next
 	// returned so far, or nil if the partition cannot resume.
@@ -167,44 +168,3 @@ func (p *filePart) Snapshot() []byte { return encodeOffset(p.lines.off) }
 
 // Close closes the file.
 func (p *filePart) Close() error { return p.f.Close() }
-
-// stdinSource reads lines of the host's standard input.
-type stdinSource struct {
-	mu     sync.Mutex
-	r      io.Reader
-	opened bool
-}
-
-// StdinPart is the name of the standard input's partition.
-const StdinPart = "stdin"
-
-// Parts returns StdinPart.
-func (s *stdinSource) Parts() ([]string, error) { return []string{StdinPart}, nil }
-
-// Open starts reading stdin, which can be done once. Standard input
-// cannot be rewound, so resume is ignored and the partition has no
-// snapshot: a resumed run reads whatever stdin gives it.
-func (s *stdinSource) Open(part string, _ []byte) (SourcePart, error) {
-	if part != StdinPart {
-		return nil, fmt.Errorf("%w %q", ErrUnknownPart, part)
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.opened {
-		return nil, errors.New("connectors: stdin can be opened once")
-	}
-	s.opened = true
-	return &stdinPart{lines: newLineReader(StdinPart, s.r, 0)}, nil
-}
-
-// stdinPart is the open stdin partition.
-type stdinPart struct{ lines *lineReader }
-
-// Next appends up to max lines.
-func (p *stdinPart) Next(b *abi.Batch, max int) (bool, error) { return p.lines.next(b, max) }
-
-// Snapshot returns nil: stdin cannot resume.
-func (p *stdinPart) Snapshot() []byte { return nil }
-
-// Close does nothing; the host's stdin stays open.
-func (p *stdinPart) Close() error { return nil }
