@@ -99,7 +99,8 @@ func end(r *abi.Reader, what string) error {
 	return nil
 }
 
-// step returns step i of the built flow if it is of kind k.
+// step returns step i of the built flow if it is of kind k (any kind for
+// 0; the caller checks).
 func (d *dispatcher) step(i uint32, k abi.StepKind) (*step, error) {
 	if d.flow == nil {
 		return nil, ErrNotBuilt
@@ -108,7 +109,7 @@ func (d *dispatcher) step(i uint32, k abi.StepKind) (*step, error) {
 		return nil, fmt.Errorf("%w: step index %d, the flow has %d steps", ErrStep, i, len(d.flow.steps))
 	}
 	st := d.flow.steps[i]
-	if st.info.Kind != k {
+	if k != 0 && st.info.Kind != k {
 		return nil, fmt.Errorf("%w: step %d (%s) is a %v step, not %v", ErrStep, i, st.info.ID, st.info.Kind, k)
 	}
 	return st, nil

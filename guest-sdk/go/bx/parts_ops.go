@@ -6,14 +6,15 @@ import (
 	"github.com/bxwasm/bxwasm/internal/abi"
 )
 
-// partsStep returns the guest connector of an input or output step.
-func (d *dispatcher) partsStep(i uint32, kinds ...abi.StepKind) (*partsRT, error) {
-	var st *step
-	var err error
-	for _, k := range kinds {
-		if st, err = d.step(i, k); err == nil {
-			break
-		}
+// anyConnector asks partsStep for an input or an output step.
+const anyConnector abi.StepKind = 0
+
+// partsStep returns the guest connector of step i, which must be an input
+// or output (or the one kind given).
+func (d *dispatcher) partsStep(i uint32, kind abi.StepKind) (*partsRT, error) {
+	st, err := d.step(i, kind)
+	if kind == 0 && st != nil && st.info.Kind != abi.KindInput && st.info.Kind != abi.KindOutput {
+		return nil, fmt.Errorf("%w: step %d (%s) is a %v step, not input or output", ErrStep, i, st.info.ID, st.info.Kind)
 	}
 	if err != nil {
 		return nil, err
@@ -29,7 +30,7 @@ func (d *dispatcher) listParts(r *abi.Reader) error {
 	if err := end(r, "list parts"); err != nil {
 		return err
 	}
-	rt, err := d.partsStep(q.Step, abi.KindInput, abi.KindOutput)
+	rt, err := d.partsStep(q.Step, anyConnector)
 	if err != nil {
 		return err
 	}
@@ -43,7 +44,7 @@ func (d *dispatcher) buildPart(r *abi.Reader) error {
 	if err := end(r, "build part"); err != nil {
 		return err
 	}
-	rt, err := d.partsStep(q.Step, abi.KindInput, abi.KindOutput)
+	rt, err := d.partsStep(q.Step, anyConnector)
 	if err != nil {
 		return err
 	}
@@ -92,7 +93,7 @@ func (d *dispatcher) partSnapshot(r *abi.Reader) error {
 	if err := end(r, "part snapshot"); err != nil {
 		return err
 	}
-	rt, err := d.partsStep(q.Step, abi.KindInput, abi.KindOutput)
+	rt, err := d.partsStep(q.Step, anyConnector)
 	if err != nil {
 		return err
 	}
@@ -109,7 +110,7 @@ func (d *dispatcher) closePart(r *abi.Reader) error {
 	if err := end(r, "close part"); err != nil {
 		return err
 	}
-	rt, err := d.partsStep(q.Step, abi.KindInput, abi.KindOutput)
+	rt, err := d.partsStep(q.Step, anyConnector)
 	if err != nil {
 		return err
 	}

@@ -73,7 +73,7 @@ func TestListFlows(t *testing.T) {
 		got[f.Name] = f.Params
 		order = append(order, f.Name)
 	}
-	want := []abi.Param{{"path", abi.ArgString}, {"n", abi.ArgInt}, {"arg2", abi.ArgInt}, {"arg3", abi.ArgFloat}, {"arg4", abi.ArgBool}}
+	want := []abi.Param{{Name: "path", Type: abi.ArgString}, {Name: "n", Type: abi.ArgInt}, {Name: "arg2", Type: abi.ArgInt}, {Name: "arg3", Type: abi.ArgFloat}, {Name: "arg4", Type: abi.ArgBool}}
 	if !reflect.DeepEqual(got[a], want) {
 		t.Errorf("params of %s = %v, want %v", a, got[a], want)
 	}

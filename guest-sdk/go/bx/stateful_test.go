@@ -215,9 +215,9 @@ func (l *timerLogic) OnNotify() ([]string, bool) {
 	return []string{"tick" + strconv.Itoa(l.ticks)}, false
 }
 
-func (l *timerLogic) OnEOF() ([]string, bool)      { return []string{"eof"}, true }
+func (l *timerLogic) OnEOF() ([]string, bool)     { return []string{"eof"}, true }
 func (l *timerLogic) NotifyAt() (time.Time, bool) { return l.next, !l.next.IsZero() }
-func (l *timerLogic) Snapshot() int                { return l.ticks }
+func (l *timerLogic) Snapshot() int               { return l.ticks }
 
 // slowSource emits one item per awake, 5s apart, ten times.
 type slowSource struct{}
