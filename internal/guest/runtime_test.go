@@ -27,7 +27,7 @@ func TestSandbox(t *testing.T) {
 		"args=0\n", "env=0\n",
 		"stat /=false\n", "stat .=false\n", "stat /etc/passwd=false\n",
 		"year=" + time.Now().Format("2006") + "\n", // real wall clock
-		"slept=true\n",                             // real monotonic clock and sleep
+		"slept=true\n", // real monotonic clock and sleep
 	} {
 		if !strings.Contains(report, want) {
 			t.Errorf("report lacks %q:\n%s", want, report)
