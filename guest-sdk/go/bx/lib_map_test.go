@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/bxwasm/bxwasm/internal/abi"
 )
 
 func TestStatelessOps(t *testing.T) {
@@ -179,5 +181,64 @@ func TestStatelessOpsInspectDefaultBuilds(t *testing.T) {
 	})
 	if got := stepIDs(g); len(got) != 3 || got[1] != "f.look.inspect_debug" {
 		t.Errorf("steps = %q", got)
+	}
+}
+
+func TestLibBuildErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		flow func(f *Dataflow, s *Stream[KV[int]])
+		want string
+	}{
+		{name: "nil mapper", flow: func(_ *Dataflow, s *Stream[KV[int]]) { Map[KV[int], int]("m", s, nil) },
+			want: `nil argument: Map "m" needs a function`},
+		{name: "nil predicate", flow: func(_ *Dataflow, s *Stream[KV[int]]) { FilterValue("fv", s, nil) },
+			want: `nil argument: FilterValue "fv" needs a function`},
+		{name: "nil key", flow: func(_ *Dataflow, s *Stream[KV[int]]) { CountFinal("c", s, nil) },
+			want: `nil argument: CountFinal "c" needs a function`},
+		{name: "nil folder", flow: func(_ *Dataflow, s *Stream[KV[int]]) { FoldFinal[int, int]("ff", s, func() int { return 0 }, nil) },
+			want: `nil argument: FoldFinal "ff" needs a function`},
+		{name: "nil stateful builder", flow: func(_ *Dataflow, s *Stream[KV[int]]) { Stateful[int, int, int]("st", s, nil) },
+			want: `nil argument: Stateful "st" needs a function`},
+		{name: "duplicate operator id", flow: func(_ *Dataflow, s *Stream[KV[int]]) {
+			KeyRm("op", s)
+			MaxFinal("op", s)
+		}, want: `duplicate step id "f.op"`},
+		{name: "operator id with a dot", flow: func(_ *Dataflow, s *Stream[KV[int]]) { KeyRm("a.b", s) },
+			want: `bad step id "a.b": ids must be non-empty and must not contain '.'`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			name := register(func() *Dataflow {
+				f := NewDataflow("f")
+				tt.flow(f, Input("inp", f, TestingSource(kvs[int](), 1)))
+				return f
+			})
+			if e := callErr(t, abi.OpBuild, &abi.BuildRequest{Flow: name}); e.Message != tt.want {
+				t.Errorf("error = %q, want %q", e.Message, tt.want)
+			}
+		})
+	}
+}
+
+func TestLibMapperPanic(t *testing.T) {
+	g := buildFlow(t, func() *Dataflow {
+		f := NewDataflow("f")
+		s := Input("inp", f, TestingSource(ints(), 1))
+		odd := Filter("odd", Map("inc", s, func(x int) int { return x + 1 }), func(x int) bool {
+			if x == 3 {
+				panic("boom")
+			}
+			return x%2 != 0
+		})
+		Output("out", odd, captureSink(new([]int)))
+		return f
+	})
+	inc, odd := stepIndex(t, g, "f.inc.flat_map_batch"), stepIndex(t, g, "f.odd.flat_map.flat_map_batch")
+	checkEnd(t, call(t, abi.OpFuse, &abi.FuseRequest{Chain: 7, Steps: []uint32{inc, odd}}))
+	e := callErr(t, abi.OpRunChain, &abi.ChainRequest{Chain: 7, Batch: batchOf(0, 1, 2)})
+	want := "error calling mapper in step f.odd.flat_map.flat_map_batch: boom"
+	if e.Message != want || e.Step != int(odd) || e.HasKey {
+		t.Errorf("error = %+v, want %q at step %d", e, want, odd)
 	}
 }

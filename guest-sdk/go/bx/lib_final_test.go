@@ -1,0 +1,170 @@
+package bx
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/bxwasm/bxwasm/internal/abi"
+)
+
+func TestFinalOps(t *testing.T) {
+	byLen := func(s string) int { return len(s) }
+	runLibCases(t, []libCase{{
+		name: "fold final",
+		flow: func(f *Dataflow) func() []string {
+			s := Input("inp", f, TestingSource(kvs(kv("a", 1), kv("b", 2), kv("a", 3)), 2))
+			return outputOf(FoldFinal("fold", s, func() string { return ">" }, func(acc string, v int) string {
+				return acc + strconv.Itoa(v)
+			}))
+		},
+		steps: strs("f.inp", "f.fold.stateful.stateful_batch", "f.out"),
+		want:  strs("a=>13", "b=>2"),
+	}, {
+		name: "reduce final keeps value order",
+		flow: func(f *Dataflow) func() []string {
+			in := kvs(kv("a", "x"), kv("b", "1"), kv("a", "y"), kv("a", "z"), kv("b", "2"))
+			s := Input("inp", f, TestingSource(in, 2))
+			return outputOf(ReduceFinal("cat", s, func(a, b string) string { return a + b }))
+		},
+		steps: strs("f.inp", "f.cat.pre_reduce", "f.cat.fold_final.stateful.stateful_batch", "f.out"),
+		want:  strs("a=xyz", "b=12"),
+	}, {
+		name: "count final",
+		flow: func(f *Dataflow) func() []string {
+			s := Input("inp", f, TestingSource(strings.Fields("a b a c a b"), 4))
+			return outputOf(CountFinal("count", s, func(w string) string { return w }))
+		},
+		steps: strs("f.inp", "f.count.init_count.flat_map_batch", "f.count.sum.pre_reduce",
+			"f.count.sum.fold_final.stateful.stateful_batch", "f.out"),
+		want: strs("a=3", "b=2", "c=1"),
+	}, {
+		name: "max final",
+		flow: func(f *Dataflow) func() []string {
+			s := Input("inp", f, TestingSource(kvs(kv("a", 3), kv("a", 7), kv("b", -1), kv("a", 5)), 3))
+			return outputOf(MaxFinal("max", s))
+		},
+		steps: strs("f.inp", "f.max.reduce_final.pre_reduce", "f.max.reduce_final.fold_final.stateful.stateful_batch", "f.out"),
+		want:  strs("a=7", "b=-1"),
+	}, {
+		name: "min final",
+		flow: func(f *Dataflow) func() []string {
+			s := Input("inp", f, TestingSource(kvs(kv("a", 3.5), kv("a", 7.0), kv("b", -1.0), kv("a", 5.0)), 1))
+			return outputOf(MinFinal("min", s))
+		},
+		steps: strs("f.inp", "f.min.reduce_final.pre_reduce", "f.min.reduce_final.fold_final.stateful.stateful_batch", "f.out"),
+		want:  strs("a=3.5", "b=-1"),
+	}, {
+		name: "max final by, first of equals wins",
+		flow: func(f *Dataflow) func() []string {
+			s := Input("inp", f, TestingSource(kvs(kv("a", "xx"), kv("a", "z"), kv("a", "yy"), kv("b", "q")), 2))
+			return outputOf(MaxFinalBy("longest", s, byLen))
+		},
+		steps: strs("f.inp", "f.longest.reduce_final.pre_reduce", "f.longest.reduce_final.fold_final.stateful.stateful_batch", "f.out"),
+		want:  strs("a=xx", "b=q"),
+	}, {
+		name: "min final by, first of equals wins",
+		flow: func(f *Dataflow) func() []string {
+			s := Input("inp", f, TestingSource(kvs(kv("a", "xx"), kv("a", "z"), kv("a", "w")), 1))
+			return outputOf(MinFinalBy("shortest", s, byLen))
+		},
+		steps: strs("f.inp", "f.shortest.reduce_final.pre_reduce", "f.shortest.reduce_final.fold_final.stateful.stateful_batch", "f.out"),
+		want:  strs("a=z"),
+	}})
+}
+
+// TestFinalOpsEmitOnlyAtEOF drives the stateful step of each *_final
+// operator: values emit nothing and keep their keys without timers, EOF
+// emits one value per key and discards it, and a snapshot taken before EOF
+// resumes the aggregate in a fresh instance.
+func TestFinalOpsEmitOnlyAtEOF(t *testing.T) {
+	tests := []struct {
+		name    string
+		op      func(s *Stream[KV[int]]) *Stream[KV[int]]
+		step    string
+		in      []KV[int]
+		eof     []string
+		resumed []string // EOF after restoring and one more value 10 for a
+	}{{
+		name: "fold final",
+		op: func(s *Stream[KV[int]]) *Stream[KV[int]] {
+			return FoldFinal("op", s, func() int { return 100 }, func(acc, v int) int { return acc + v })
+		},
+		step:    "f.op.stateful.stateful_batch",
+		in:      kvs(kv("a", 1), kv("b", 2), kv("a", 3)),
+		eof:     strs("a=104", "b=102"),
+		resumed: strs("a=114"),
+	}, {
+		name: "reduce final",
+		op: func(s *Stream[KV[int]]) *Stream[KV[int]] {
+			return ReduceFinal("op", s, func(a, b int) int { return a * b })
+		},
+		step:    "f.op.fold_final.stateful.stateful_batch",
+		in:      kvs(kv("a", 2), kv("b", 5), kv("a", 3)),
+		eof:     strs("a=6", "b=5"),
+		resumed: strs("a=60"),
+	}, {
+		name: "count final",
+		op: func(s *Stream[KV[int]]) *Stream[KV[int]] {
+			return CountFinal("op", s, func(kv KV[int]) string { return kv.Key })
+		},
+		step:    "f.op.sum.fold_final.stateful.stateful_batch",
+		in:      kvs(kv("a", 1), kv("b", 1), kv("a", 1)),
+		eof:     strs("a=2", "b=1"),
+		resumed: strs("a=12"),
+	}, {
+		name:    "max final",
+		op:      func(s *Stream[KV[int]]) *Stream[KV[int]] { return MaxFinal("op", s) },
+		step:    "f.op.reduce_final.fold_final.stateful.stateful_batch",
+		in:      kvs(kv("a", 12), kv("b", 5), kv("a", 3)),
+		eof:     strs("a=12", "b=5"),
+		resumed: strs("a=12"),
+	}, {
+		name:    "min final",
+		op:      func(s *Stream[KV[int]]) *Stream[KV[int]] { return MinFinal("op", s) },
+		step:    "f.op.reduce_final.fold_final.stateful.stateful_batch",
+		in:      kvs(kv("a", 12), kv("b", 5), kv("a", 3)),
+		eof:     strs("a=3", "b=5"),
+		resumed: strs("a=3"),
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			name := register(func() *Dataflow {
+				f := NewDataflow("f")
+				s := Input("inp", f, TestingSource(kvs[int](), 1))
+				Output("out", tt.op(s), captureSink(new([]KV[int])))
+				return f
+			})
+			st := stepIndex(t, buildNamed(t, name), tt.step)
+			checkKeyed(t, "batch", sendBatch[int, int](t, st, tt.in...), nil, []abi.KeyState{ks("a", 0), ks("b", 0)})
+			snaps := snapshotKeys(t, st, "a")
+			checkKeyed(t, "eof", sendEOF[int](t, st), tt.eof, []abi.KeyState{gone("a"), gone("b")})
+			checkKeyed(t, "second eof", sendEOF[int](t, st), nil, nil)
+
+			buildNamed(t, name)
+			restoreKeys(t, snaps)
+			checkKeyed(t, "batch after restore", sendBatch[int, int](t, st, kv("a", 10)), nil, []abi.KeyState{ks("a", 0)})
+			checkKeyed(t, "eof after restore", sendEOF[int](t, st), tt.resumed, []abi.KeyState{gone("a")})
+		})
+	}
+}
+
+func TestPreReduce(t *testing.T) {
+	sum := preReduce(func(a, b int) int { return a + b })
+	tests := []struct {
+		name string
+		in   []KV[int]
+		want []string
+	}{
+		{name: "empty", in: nil, want: nil},
+		{name: "first-seen key order", in: kvs(kv("b", 1), kv("a", 2), kv("b", 3), kv("c", 4), kv("a", 5)), want: strs("b=4", "a=7", "c=4")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := fmtAll(sum(tt.in)); !slices.Equal(got, tt.want) {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
