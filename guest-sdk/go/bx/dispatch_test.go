@@ -61,7 +61,7 @@ func (p panicky) BuildPart(_, _ string, _ *string) StatefulSourcePartition[strin
 	p.at("build_part")
 	return p
 }
-func (p panicky) NextBatch() ([]string, error)  { p.at("next_batch"); return nil, nil }
+func (p panicky) NextBatch() ([]string, error) { p.at("next_batch"); return nil, nil }
 func (p panicky) NextAwake() (time.Time, bool) { p.at("next_awake"); return time.Time{}, false }
 func (p panicky) Close()                       { p.at("close") }
 func (p panicky) Build(string, int, int) StatelessSinkPartition[string] {

@@ -3,6 +3,7 @@
 package bx
 
 import (
+	"fmt"
 	"unsafe"
 
 	"github.com/bxwasm/bxwasm/internal/abi"
@@ -38,7 +39,7 @@ func bxwasmBuffer(size int32) int32 {
 //go:wasmexport bxwasm_call
 func bxwasmCall(n int32) int64 {
 	if n < 0 || int(n) > len(reqBuf) {
-		resp = dispatch(nil)
+		resp = refuse(fmt.Errorf("%w: length %d is outside the request buffer of %d bytes", ErrRequest, n, len(reqBuf)))
 	} else {
 		resp = dispatch(reqBuf[:n])
 	}
