@@ -212,3 +212,35 @@ func TestNoGoroutineLeaksAfterFailedRuns(t *testing.T) {
 		t.Fatalf("%d goroutines after failed runs, %d before:\n%s", n, before, buf[:runtime.Stack(buf, true)])
 	}
 }
+
+// TestFastSourceSlowSinkStaysBounded pushes 256 MiB through a flow whose
+// sink sleeps on every batch on the worker that does not read the source.
+// Without backpressure the items would pile up
+// in the slow worker's inbox; with it, the heap stays far below the volume.
+func TestFastSourceSlowSinkStaysBounded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("moves 256 MiB")
+	}
+	const n, size = 64 << 10, 4 << 10
+	module := flows(t)
+	done := make(chan error, 1)
+	go func() { done <- host.Run(context.Background(), module, fmt.Sprintf("flood(%d, %d, 5)", n, size), opts(t, 2)) }()
+	var peak uint64
+	var ms runtime.MemStats
+	for running := true; running; {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+			running = false
+		case <-time.After(20 * time.Millisecond):
+			runtime.ReadMemStats(&ms)
+			peak = max(peak, ms.HeapInuse)
+		}
+	}
+	t.Logf("peak heap in use %d MiB for %d MiB of items", peak>>20, n*size>>20)
+	if peak > 160<<20 {
+		t.Errorf("peak heap in use %d MiB: memory is not bounded by backpressure", peak>>20)
+	}
+}

@@ -33,6 +33,13 @@ func init() {
 		bx.Output("out", bx.Input("inp", flow, bx.FileSource(path)), bx.StdOutSink())
 		return flow
 	}, "path")
+	bx.Register("flood", func(n, size, sleepMillis int) *bx.Dataflow {
+		flow := bx.NewDataflow("flood")
+		in := bx.Input("inp", flow, bx.PartitionedSource[string, int](flood{n, size}))
+		spread := bx.Redistribute("spread", in)
+		bx.Output("out", spread, bx.DynamicOutput[string](slowSink{time.Duration(sleepMillis) * time.Millisecond}))
+		return flow
+	}, "n", "size", "sleep_millis")
 	bx.Register("sum", func() *bx.Dataflow { return sumFlow("sum", bx.TestingSource([]string{"a"}, 1), "") })
 	bx.Register("boom", func(where string) *bx.Dataflow { return sumFlow("boom", bx.TestingSource([]string{"a"}, 1), where) })
 	bx.Register("factory", factory, "n", "name", "ratio", "on")
@@ -167,3 +174,46 @@ func (p *slowPart) NextBatch() ([]string, error) {
 }
 func (p *slowPart) NextAwake() (time.Time, bool) { return time.Now().Add(5 * time.Millisecond), true }
 func (p *slowPart) Close()                       {}
+
+// flood is a source of n items of size bytes in one partition, made as they
+// are read, 256 per batch.
+type flood struct{ n, size int }
+
+func (f flood) ListParts() []string { return []string{"flood"} }
+func (f flood) BuildPart(_, _ string, resume *int) bx.StatefulSourcePartition[string, int] {
+	return &floodPart{left: f.n, item: strings.Repeat("x", f.size)}
+}
+
+type floodPart struct {
+	left int
+	item string
+}
+
+func (p *floodPart) NextBatch() ([]string, error) {
+	n := min(p.left, 256)
+	p.left -= n
+	batch := make([]string, n)
+	for i := range batch {
+		batch[i] = p.item
+	}
+	if p.left == 0 {
+		return batch, io.EOF
+	}
+	return batch, nil
+}
+func (p *floodPart) NextAwake() (time.Time, bool) { return time.Time{}, false }
+func (p *floodPart) Snapshot() int                { return p.left }
+func (p *floodPart) Close()                       {}
+
+// slowSink sleeps for every batch it writes on workers other than 0, which
+// reads the source: a fast producer and a slow consumer.
+type slowSink struct{ sleep time.Duration }
+
+func (s slowSink) Build(_ string, worker, _ int) bx.StatelessSinkPartition[string] {
+	if worker == 0 {
+		return slowSink{}
+	}
+	return s
+}
+func (s slowSink) WriteBatch([]string)                                      { time.Sleep(s.sleep) }
+func (s slowSink) Close()                                                   {}
