@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/alecthomas/kong"
+
+	"github.com/bxwasm/bxwasm/host"
+	"github.com/bxwasm/bxwasm/internal/flowspec"
+)
+
+// streams are the process's standard streams.
+type streams struct {
+	in       io.Reader
+	out, err io.Writer
+}
+
+// cli is the command line.
+type cli struct {
+	Version kong.VersionFlag `help:"Print the version and exit."`
+	Run     runCmd           `cmd:"" help:"Run a dataflow until its inputs end."`
+	Inspect inspectCmd       `cmd:"" help:"Describe a module: its flows, ABI version and imports."`
+}
+
+const description = `Run Bytewax-style dataflows whose logic is a WebAssembly module.
+
+Every flag can also be set with the environment variable shown next to it.`
+
+// runDetail is the long help of `bxwasm run`.
+const runDetail = `MODULE[:FLOW] names a module and a flow in it, as Bytewax's
+"python -m bytewax.run module:flow" does. FLOW is a flow's name ("flow" if
+left out) or a call of a flow factory with literal arguments: strings in
+quotes, ints, floats, true and false. Quote it for the shell:
+
+    bxwasm run wc.wasm:"get_flow('in.txt')" -w2
+
+Guests do no I/O of their own: files are read and written by the host, which
+only touches the working directory and the directories given with
+--allow-path.`
+
+// runCmd is `bxwasm run`.
+type runCmd struct {
+	Target            string        `arg:"" name:"MODULE[:FLOW]" help:"Module path, then optionally ':' and a flow name or factory call."`
+	WorkersPerProcess int           `short:"w" default:"1" env:"BXWASM_WORKERS_PER_PROCESS" help:"Number of workers, each with its own guest instance."`
+	EpochInterval     epochInterval `default:"10s" env:"BXWASM_EPOCH_INTERVAL" help:"How often inputs close an epoch: a duration (500ms, 1m) or seconds (0.5)."`
+	moduleFlags
+	AllowPath []string `sep:"," env:"BXWASM_ALLOW_PATHS" placeholder:"DIR" help:"Directories host connectors may read and write besides the working directory."`
+}
+
+// inspectCmd is `bxwasm inspect`.
+type inspectCmd struct {
+	Module string `arg:"" name:"MODULE" help:"Path of the module."`
+	moduleFlags
+}
+
+// moduleFlags are the flags of every command that loads a module.
+type moduleFlags struct {
+	MemoryLimit int    `default:"256" env:"BXWASM_MEMORY_LIMIT" help:"Memory limit of each guest instance, in MiB."`
+	CacheDir    string `env:"BXWASM_CACHE_DIR" placeholder:"DIR" help:"Cache of compiled code; '-' turns it off (default: the user cache directory/bxwasm)."`
+}
+
+// Help is the long help of the run command.
+func (c *runCmd) Help() string { return runDetail }
+
+// Validate refuses values that host.Options would read as "default".
+func (c *runCmd) Validate() error {
+	if c.WorkersPerProcess < 1 {
+		return fmt.Errorf("--workers-per-process must be at least 1, got %d", c.WorkersPerProcess)
+	}
+	return c.moduleFlags.Validate()
+}
+
+// Validate refuses values that host.Options would read as "default".
+func (f moduleFlags) Validate() error {
+	if f.MemoryLimit < 1 {
+		return fmt.Errorf("--memory-limit must be at least 1 MiB, got %d", f.MemoryLimit)
+	}
+	return nil
+}
+
+// options turns the flags into host options.
+func (c *runCmd) options(s streams) host.Options {
+	o := c.moduleFlags.options(s)
+	o.WorkersPerProcess = c.WorkersPerProcess
+	o.EpochInterval = time.Duration(c.EpochInterval)
+	o.AllowPaths = c.AllowPath
+	return o
+}
+
+func (f moduleFlags) options(s streams) host.Options {
+	return host.Options{MemoryLimitMiB: f.MemoryLimit, CacheDir: f.CacheDir, Stdin: s.in, Stdout: s.out, Stderr: s.err}
+}
+
+// Run runs the flow.
+func (c *runCmd) Run(ctx context.Context, s streams) error {
+	module, spec := flowspec.SplitTarget(c.Target)
+	return host.Run(ctx, module, spec, c.options(s))
+}
+
+// epochInterval is a duration given as Go does ("1m30s") or as seconds
+// ("0.5"), like Bytewax's --snapshot-interval.
+type epochInterval time.Duration
+
+// Decode reads the flag's value.
+func (e *epochInterval) Decode(ctx *kong.DecodeContext) error {
+	var s string
+	if err := ctx.Scan.PopValueInto("duration", &s); err != nil {
+		return err
+	}
+	d, err := parseInterval(s)
+	if err != nil {
+		return err
+	}
+	*e = epochInterval(d)
+	return nil
+}
+
+var errInterval = errors.New("expected a positive duration like 500ms or 1m, or seconds like 0.5")
+
+func parseInterval(s string) (time.Duration, error) {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		secs, ferr := strconv.ParseFloat(s, 64)
+		if ferr != nil || !(secs > 0) || secs > (1<<63-1)/float64(time.Second) {
+			return 0, fmt.Errorf("%w, got %q", errInterval, s)
+		}
+		d = time.Duration(secs * float64(time.Second))
+	}
+	if d <= 0 {
+		return 0, fmt.Errorf("%w, got %q", errInterval, s)
+	}
+	return d, nil
+}

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/bxwasm/bxwasm/host"
+)
+
+// TestOptions checks how flags and environment variables become
+// host.Options.
+func TestOptions(t *testing.T) {
+	base := host.Options{WorkersPerProcess: 1, EpochInterval: 10 * time.Second, MemoryLimitMiB: 256}
+	with := func(f func(o *host.Options)) host.Options {
+		o := base
+		f(&o)
+		return o
+	}
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want host.Options
+	}{
+		{"defaults", nil, nil, base},
+		{"short workers", []string{"-w2"}, nil, with(func(o *host.Options) { o.WorkersPerProcess = 2 })},
+		{"long workers", []string{"--workers-per-process=3"}, nil, with(func(o *host.Options) { o.WorkersPerProcess = 3 })},
+		{"workers from env", nil, map[string]string{"BXWASM_WORKERS_PER_PROCESS": "4"}, with(func(o *host.Options) { o.WorkersPerProcess = 4 })},
+		{"flag beats env", []string{"-w5"}, map[string]string{"BXWASM_WORKERS_PER_PROCESS": "4"}, with(func(o *host.Options) { o.WorkersPerProcess = 5 })},
+		{"epoch as duration", []string{"--epoch-interval=1m30s"}, nil, with(func(o *host.Options) { o.EpochInterval = 90 * time.Second })},
+		{"epoch as seconds", []string{"--epoch-interval", "0.5"}, nil, with(func(o *host.Options) { o.EpochInterval = 500 * time.Millisecond })},
+		{"epoch from env", nil, map[string]string{"BXWASM_EPOCH_INTERVAL": "250ms"}, with(func(o *host.Options) { o.EpochInterval = 250 * time.Millisecond })},
+		{"memory limit", []string{"--memory-limit=64"}, nil, with(func(o *host.Options) { o.MemoryLimitMiB = 64 })},
+		{"memory limit from env", nil, map[string]string{"BXWASM_MEMORY_LIMIT": "32"}, with(func(o *host.Options) { o.MemoryLimitMiB = 32 })},
+		{"allow paths", []string{"--allow-path=/a,/b", "--allow-path", "/c"}, nil, with(func(o *host.Options) { o.AllowPaths = []string{"/a", "/b", "/c"} })},
+		{"allow paths from env", nil, map[string]string{"BXWASM_ALLOW_PATHS": "/x,/y"}, with(func(o *host.Options) { o.AllowPaths = []string{"/x", "/y"} })},
+		{"cache dir", []string{"--cache-dir=/tmp/c"}, nil, with(func(o *host.Options) { o.CacheDir = "/tmp/c" })},
+		{"cache off from env", nil, map[string]string{"BXWASM_CACHE_DIR": "-"}, with(func(o *host.Options) { o.CacheDir = "-" })},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, k := range []string{"BXWASM_WORKERS_PER_PROCESS", "BXWASM_EPOCH_INTERVAL", "BXWASM_MEMORY_LIMIT", "BXWASM_ALLOW_PATHS", "BXWASM_CACHE_DIR"} {
+				t.Setenv(k, tt.env[k])
+				if _, ok := tt.env[k]; !ok {
+					unsetenv(t, k)
+				}
+			}
+			var out bytes.Buffer
+			s := streams{out: &out, err: &out}
+			var c cli
+			k, err := parser(&c, s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := k.Parse(append([]string{"run", "m.wasm:flow"}, tt.args...)); err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			got := c.Run.options(s)
+			got.Stdin, got.Stdout, got.Stderr = nil, nil, nil
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Fatalf("options\n got %+v\nwant %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseInterval(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    time.Duration
+		wantErr bool
+	}{
+		{"10s", 10 * time.Second, false},
+		{"1h2m", time.Hour + 2*time.Minute, false},
+		{"0.5", 500 * time.Millisecond, false},
+		{"3", 3 * time.Second, false},
+		{"1e-3", time.Millisecond, false},
+		{"0", 0, true},
+		{"-1s", 0, true},
+		{"-2", 0, true},
+		{"1e300", 0, true},
+		{"NaN", 0, true},
+		{"soon", 0, true},
+		{"", 0, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := parseInterval(tt.in)
+			if (err != nil) != tt.wantErr || got != tt.want {
+				t.Fatalf("parseInterval(%q) = %v, %v; want %v, error %v", tt.in, got, err, tt.want, tt.wantErr)
+			}
+		})
+	}
+}
+
+// unsetenv removes an environment variable for the rest of the test;
+// t.Setenv restores it afterwards.
+func unsetenv(t *testing.T, key string) {
+	t.Helper()
+	if err := os.Unsetenv(key); err != nil {
+		t.Fatal(err)
+	}
+}
