@@ -224,7 +224,9 @@ func TestFastSourceSlowSinkStaysBounded(t *testing.T) {
 	const n, size = 64 << 10, 4 << 10
 	module := flows(t)
 	done := make(chan error, 1)
-	go func() { done <- host.Run(context.Background(), module, fmt.Sprintf("flood(%d, %d, 5)", n, size), opts(t, 2)) }()
+	go func() {
+		done <- host.Run(context.Background(), module, fmt.Sprintf("flood(%d, %d, 20)", n, size), opts(t, 2))
+	}()
 	var peak uint64
 	var ms runtime.MemStats
 	for running := true; running; {

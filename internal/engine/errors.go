@@ -66,5 +66,3 @@ func (w *worker) keyError(step int, key []byte, msg string) error {
 	return &StepError{StepID: s.ID, Operator: s.Kind.String(), Worker: w.index, Message: msg,
 		Key: string(key), HasKey: key != nil, Err: errors.New(msg)}
 }
-
-

@@ -14,7 +14,7 @@ import (
 
 // newRuntime makes a runtime closed at the end of the test, sharing the
 // test process's compilation cache unless cfg names another.
-func newRuntime(t *testing.T, cfg Config) *Runtime {
+func newRuntime(t testing.TB, cfg Config) *Runtime {
 	t.Helper()
 	if cfg.CacheDir == "" {
 		cfg.CacheDir = testutil.CacheDir(t)
@@ -33,7 +33,7 @@ func guestPath(t testing.TB, name string) string {
 	return testutil.BuildWasm(t, filepath.Join("testdata", name))
 }
 
-func load(t *testing.T, rt *Runtime, name string) *Module {
+func load(t testing.TB, rt *Runtime, name string) *Module {
 	t.Helper()
 	m, err := rt.Load(t.Context(), guestPath(t, name))
 	if err != nil {
@@ -42,7 +42,7 @@ func load(t *testing.T, rt *Runtime, name string) *Module {
 	return m
 }
 
-func instantiate(t *testing.T, rt *Runtime, name string) *Instance {
+func instantiate(t testing.TB, rt *Runtime, name string) *Instance {
 	t.Helper()
 	i, err := load(t, rt, name).Instantiate(t.Context())
 	if err != nil {

@@ -215,5 +215,5 @@ func (s slowSink) Build(_ string, worker, _ int) bx.StatelessSinkPartition[strin
 	}
 	return s
 }
-func (s slowSink) WriteBatch([]string)                                      { time.Sleep(s.sleep) }
-func (s slowSink) Close()                                                   {}
+func (s slowSink) WriteBatch([]string) { time.Sleep(s.sleep) }
+func (s slowSink) Close()              {}
