@@ -94,7 +94,7 @@ func (w *worker) step(now time.Time) (bool, error) {
 		w.tick(now)
 		busy = true
 	}
-	if true || w.ep.InFlight() < w.cfg.Credit {
+	if w.ep.InFlight() < w.cfg.Credit {
 		polled, err := w.pollSources(now)
 		if err != nil {
 			return false, err
