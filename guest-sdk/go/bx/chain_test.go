@@ -171,3 +171,50 @@ func TestChainDecodeError(t *testing.T) {
 		t.Errorf("error %q at step %d, want %q at %d", e.Message, e.Step, want, m)
 	}
 }
+
+// BenchmarkRunChain measures a three-step fused chain on batches of 1024
+// short strings, decode and encode included.
+func BenchmarkRunChain(b *testing.B) {
+	var seen []string
+	buildFlow(b, chainFlow(&seen))
+	call(b, abi.OpFuse, &abi.FuseRequest{Chain: 1, Steps: []uint32{1, 2}})
+	items := make([]string, 1024)
+	for i := range items {
+		items[i] = strconv.Itoa(i)
+	}
+	req := request(abi.OpRunChain, &abi.ChainRequest{Chain: 1, Batch: batchOf(items...)})
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if resp := dispatch(req); resp[0] != byte(abi.StatusOK) {
+			b.Fatal("chain failed")
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(items)), "ns/item")
+}
+
+// BenchmarkIdentityChain measures the SDK's own cost per item: decode a
+// string, pass it through two steps, encode it.
+func BenchmarkIdentityChain(b *testing.B) {
+	g := buildFlow(b, func() *Dataflow {
+		f := NewDataflow("id")
+		s := Input("inp", f, FileSource("x"))
+		same := func(xs []string) []string { return xs }
+		Output("out", FlatMapBatch("b", FlatMapBatch("a", s, same), same), StdOutSink())
+		return f
+	})
+	call(b, abi.OpFuse, &abi.FuseRequest{Chain: 1, Steps: []uint32{stepIndex(b, g, "id.a"), stepIndex(b, g, "id.b")}})
+	items := make([]string, 1024)
+	for i := range items {
+		items[i] = "some line of text " + strconv.Itoa(i)
+	}
+	req := request(abi.OpRunChain, &abi.ChainRequest{Chain: 1, Batch: batchOf(items...)})
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if resp := dispatch(req); resp[0] != byte(abi.StatusOK) {
+			b.Fatal("chain failed")
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(items)), "ns/item")
+}

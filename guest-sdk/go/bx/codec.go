@@ -257,13 +257,16 @@ func appendKeyed(b *abi.Batch, key string, val []byte) {
 	b.N++
 }
 
-// decodeItem decodes one item; a keyed stream needs the item's key.
-func (c *itemCodec[T]) decodeItem(it *abi.Item) (T, error) {
-	if c.keyed && !it.HasKey {
+// decodeItem decodes one item; a keyed stream needs the item's key. It
+// takes the item's parts by value so that the caller's abi.Item stays on
+// the stack (a pointer into c.dec would move it to the heap, and every
+// BatchIter.Next would then pay for write barriers).
+func (c *itemCodec[T]) decodeItem(key []byte, hasKey bool, val []byte) (T, error) {
+	if c.keyed && !hasKey {
 		var zero T
 		return zero, fmt.Errorf("%w: item of a keyed stream has no key", ErrDecode)
 	}
-	return c.dec(it.Key, it.Value)
+	return c.dec(key, val)
 }
 
 // decode reads a whole batch into a []T, boxed for the chain runner.
@@ -276,7 +279,7 @@ func (c *itemCodec[T]) decodeSlice(b abi.Batch) ([]T, error) {
 	it := b.Iter()
 	var item abi.Item
 	for it.Next(&item) {
-		v, err := c.decodeItem(&item)
+		v, err := c.decodeItem(item.Key, item.HasKey, item.Value)
 		if err != nil {
 			return nil, err
 		}

@@ -106,7 +106,7 @@ func (rt *statefulRT[V, W, S]) groupBatch(b abi.Batch) error {
 	it := b.Iter()
 	var item abi.Item
 	for it.Next(&item) {
-		kv, err := rt.in.decodeItem(&item)
+		kv, err := rt.in.decodeItem(item.Key, item.HasKey, item.Value)
 		if err != nil {
 			return fmt.Errorf("decoding an item for step %s: %w", rt.st.info.ID, err)
 		}
