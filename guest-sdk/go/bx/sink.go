@@ -52,12 +52,15 @@ type FixedPartitionedSink[V, S any] interface {
 
 // StatelessSinkPartition is a DynamicSink's instance on one worker.
 type StatelessSinkPartition[T any] interface {
+	// WriteBatch writes the items this worker received.
 	WriteBatch(items []T)
+	// Close releases the instance.
 	Close()
 }
 
 // DynamicSink is a sink with one instance per worker and no resume state.
 type DynamicSink[T any] interface {
+	// Build makes the instance of worker workerIndex of workerCount.
 	Build(stepID string, workerIndex, workerCount int) StatelessSinkPartition[T]
 }
 

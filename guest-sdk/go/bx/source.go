@@ -65,14 +65,19 @@ type FixedPartitionedSource[T, S any] interface {
 
 // StatelessSourcePartition is a DynamicSource's instance on one worker.
 type StatelessSourcePartition[T any] interface {
+	// NextBatch returns the next items, or io.EOF (possibly with a last
+	// batch) when the instance is done.
 	NextBatch() ([]T, error)
+	// NextAwake says when to call NextBatch next, if it matters.
 	NextAwake() (at time.Time, ok bool)
+	// Close releases the instance.
 	Close()
 }
 
 // DynamicSource is a source with one instance per worker and no resume
 // state.
 type DynamicSource[T any] interface {
+	// Build makes the instance of worker workerIndex of workerCount.
 	Build(stepID string, workerIndex, workerCount int) StatelessSourcePartition[T]
 }
 
