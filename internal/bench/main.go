@@ -20,7 +20,8 @@
 // gives the best wall time of -runs runs, words per second, the ratio to
 // the baseline's time, the ratio of -w2 to -w1, and the peak resident
 // memory of the child (getrusage's ru_maxrss, the largest over the runs;
-// Linux reports it in KiB).
+// Linux reports it in KiB), and the child's user+system CPU seconds in
+// its best run, the steadier figure when other work shares the machine.
 package main
 
 import (

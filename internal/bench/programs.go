@@ -90,6 +90,7 @@ func (b binaries) measureAll(dir, corpus string, runs int) ([]measurement, error
 type measurement struct {
 	name    string
 	seconds float64 // best wall time
+	cpu     float64 // user+system CPU seconds of the best run
 	maxRSS  int64   // bytes, the largest over the runs
 	out     string  // file holding its standard output
 }
@@ -99,24 +100,24 @@ type measurement struct {
 func measure(name string, runs int, out string, argv []string) (measurement, error) {
 	m := measurement{name: name, out: out}
 	for i := range runs {
-		secs, rss, err := runOnce(out, argv)
+		r, err := runOnce(out, argv)
 		if err != nil {
 			return m, fmt.Errorf("%s: %w", name, err)
 		}
-		if i == 0 || secs < m.seconds {
-			m.seconds = secs
+		if i == 0 || r.seconds < m.seconds {
+			m.seconds, m.cpu = r.seconds, r.cpu
 		}
-		m.maxRSS = max(m.maxRSS, rss)
+		m.maxRSS = max(m.maxRSS, r.maxRSS)
 	}
 	return m, nil
 }
 
-// runOnce runs argv as a child process and returns its wall time and
-// peak RSS in bytes (ru_maxrss is in KiB on Linux).
-func runOnce(out string, argv []string) (float64, int64, error) {
+// runOnce runs argv as a child process and returns its wall time, CPU
+// time and peak RSS in bytes (ru_maxrss is in KiB on Linux).
+func runOnce(out string, argv []string) (measurement, error) {
 	f, err := os.Create(out)
 	if err != nil {
-		return 0, 0, err
+		return measurement{}, err
 	}
 	defer f.Close()
 	var stderr bytes.Buffer
@@ -124,13 +125,13 @@ func runOnce(out string, argv []string) (float64, int64, error) {
 	cmd.Stdout, cmd.Stderr = f, &stderr
 	start := time.Now()
 	err = cmd.Run()
-	secs := time.Since(start).Seconds()
+	m := measurement{seconds: time.Since(start).Seconds()}
 	if err != nil {
-		return 0, 0, fmt.Errorf("%s: %w\n%s", strings.Join(argv, " "), err, stderr.Bytes())
+		return m, fmt.Errorf("%s: %w\n%s", strings.Join(argv, " "), err, stderr.Bytes())
 	}
-	var rss int64
+	m.cpu = (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds()
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		rss = ru.Maxrss * 1024
+		m.maxRSS = ru.Maxrss * 1024
 	}
-	return secs, rss, f.Close()
+	return m, f.Close()
 }
