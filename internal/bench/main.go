@@ -11,12 +11,16 @@
 // native baseline (internal/bench/native), warms the compiled-code cache
 // with one small run, and then times, each as its own child process:
 //
-//	native   the baseline: bufio.Scanner, strings.ToLower, strings.Fields, a map; one goroutine
-//	wasm-w1  bxwasm run wordcount.wasm:"get_flow('<corpus>')" -w1
-//	wasm-w2  the same on two workers
+//	native       the baseline: bufio.Scanner, strings.ToLower, strings.Fields, a map; one goroutine
+//	native-wasm  the same program compiled to a WASI command, run with wazero (internal/bench/wasirun)
+//	wasm-w1      bxwasm run wordcount.wasm:"get_flow('<corpus>')" -w1
+//	wasm-w2      the same on two workers
 //
-// Every output goes to a file; the bxwasm outputs must equal the
-// baseline's as sorted sets of lines, or the benchmark fails. The table
+// native-wasm separates the cost of running Go as WebAssembly at all from
+// the cost of bxwasm's dataflow (batches crossing the boundary, keyed
+// routing, per-key state). Every output goes to a file; the other outputs
+// must equal the baseline's as sorted sets of lines, or the benchmark
+// fails. The table
 // gives the best wall time of -runs runs, words per second, the ratio to
 // the baseline's time, the ratio of -w2 to -w1, and the peak resident
 // memory of the child (getrusage's ru_maxrss, the largest over the runs;

@@ -14,28 +14,35 @@ import (
 
 // binaries are the programs the benchmark builds and runs.
 type binaries struct {
-	native string // the baseline program
-	bxwasm string // the CLI
-	wasm   string // the wordcount guest
-	cache  string // bxwasm's compiled-code cache for these runs
+	native     string // the baseline program
+	nativeWasm string // the baseline compiled to a WASI command
+	wasirun    string // runs nativeWasm with wazero
+	bxwasm     string // the CLI
+	wasm       string // the wordcount guest
+	cache      string // bxwasm's compiled-code cache for these runs
 }
 
 // buildAll builds the three programs into dir, from the module the
 // benchmark runs in.
 func buildAll(dir string) (binaries, error) {
 	b := binaries{
-		native: filepath.Join(dir, "native"),
-		bxwasm: filepath.Join(dir, "bxwasm"),
-		wasm:   filepath.Join(dir, "wordcount.wasm"),
-		cache:  filepath.Join(dir, "cache"),
+		native:     filepath.Join(dir, "native"),
+		nativeWasm: filepath.Join(dir, "native.wasm"),
+		wasirun:    filepath.Join(dir, "wasirun"),
+		bxwasm:     filepath.Join(dir, "bxwasm"),
+		wasm:       filepath.Join(dir, "wordcount.wasm"),
+		cache:      filepath.Join(dir, "cache"),
 	}
+	wasip1 := []string{"GOOS=wasip1", "GOARCH=wasm"}
 	steps := []struct {
 		env  []string
 		args []string
 	}{
 		{nil, []string{"build", "-o", b.native, "./internal/bench/native"}},
+		{wasip1, []string{"build", "-o", b.nativeWasm, "./internal/bench/native"}},
+		{nil, []string{"build", "-o", b.wasirun, "./internal/bench/wasirun"}},
 		{nil, []string{"build", "-o", b.bxwasm, "./cmd/bxwasm"}},
-		{[]string{"GOOS=wasip1", "GOARCH=wasm"}, []string{"build", "-buildmode=c-shared", "-o", b.wasm, "./wasm-examples/wordcount"}},
+		{wasip1, []string{"build", "-buildmode=c-shared", "-o", b.wasm, "./wasm-examples/wordcount"}},
 	}
 	for _, s := range steps {
 		cmd := exec.Command("go", s.args...)
@@ -53,24 +60,37 @@ func (b binaries) wasmArgs(dir, corpus string, workers int) []string {
 		"-w", strconv.Itoa(workers), "--allow-path", dir, "--cache-dir", b.cache}
 }
 
-// warm runs the guest once on a tiny corpus so that the timed runs find
-// its machine code in the cache, as every run after the first does.
+// nativeWasmArgs is the command line that runs the baseline as
+// WebAssembly on corpus.
+func (b binaries) nativeWasmArgs(dir, corpus string) []string {
+	return []string{b.wasirun, "-cache", b.cache, "-dir", dir, b.nativeWasm, corpus}
+}
+
+// warm runs both WebAssembly programs once on a tiny corpus so that the
+// timed runs find their machine code in the cache, as every run after the
+// first does.
 func (b binaries) warm(dir string) error {
 	small := filepath.Join(dir, "warm.txt")
 	if _, err := writeCorpus(small, 100, seed); err != nil {
 		return err
 	}
-	_, err := measure("warm-up", 1, filepath.Join(dir, "warm.out"), b.wasmArgs(dir, small, 1))
+	out := filepath.Join(dir, "warm.out")
+	if _, err := measure("warm-up", 1, out, b.nativeWasmArgs(dir, small)); err != nil {
+		return err
+	}
+	_, err := measure("warm-up", 1, out, b.wasmArgs(dir, small, 1))
 	return err
 }
 
-// measureAll times the baseline and the guest on one and two workers.
+// measureAll times the baseline, natively and as WebAssembly, and the
+// guest on one and two workers.
 func (b binaries) measureAll(dir, corpus string, runs int) ([]measurement, error) {
 	progs := []struct {
 		name string
 		argv []string
 	}{
 		{"native", []string{b.native, corpus}},
+		{"native-wasm", b.nativeWasmArgs(dir, corpus)},
 		{"wasm-w1", b.wasmArgs(dir, corpus, 1)},
 		{"wasm-w2", b.wasmArgs(dir, corpus, 2)},
 	}
