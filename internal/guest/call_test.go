@@ -26,17 +26,9 @@ func TestBadResponses(t *testing.T) {
 		{"unknown status", "badstatus", raw(1), "answered list_flows with unknown status 7"},
 		{"empty response", "badstatus", raw(2), "answered build with an empty response"},
 		{"truncated error report", "badstatus", raw(3), "error for fuse that does not decode"},
-		{"trailing bytes", "badstatus", func(ctx context.Context, i *Instance) error {
-			_, err := i.ListFlows(ctx)
-			i.w.B[0] = 4
-			_, err = request(ctx, i, 4, flows)
-			return err
-		}, "malformed run_chain response: abi: 3 trailing bytes"},
-		{"batch count mismatch", "badstatus", func(ctx context.Context, i *Instance) error {
-			i.begin(5)
-			_, err := request(ctx, i, abi.OpRunChain, abi.ReadChainResponse)
-			return err
-		}, "malformed run_chain response: abi: batch count does not match its items"},
+		{"trailing bytes", "badstatus", decode(4, abi.OpListFlows, flows), "malformed list_flows response: abi: 3 trailing bytes"},
+		{"batch count mismatch", "badstatus", decode(5, abi.OpRunChain, abi.ReadChainResponse),
+			"malformed run_chain response: abi: batch count does not match its items"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -44,6 +36,16 @@ func TestBadResponses(t *testing.T) {
 			err := tc.call(t.Context(), i)
 			checkErr(t, err, ErrBadResponse, []string{tc.msg})
 		})
+	}
+}
+
+// decode returns a call sending the request byte b and decoding the answer
+// as the response of op.
+func decode[T any](b byte, op abi.Op, read func(*abi.Reader) T) func(ctx context.Context, i *Instance) error {
+	return func(ctx context.Context, i *Instance) error {
+		i.begin(abi.Op(b))
+		_, err := request(ctx, i, op, read)
+		return err
 	}
 }
 

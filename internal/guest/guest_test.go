@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/bxwasm/bxwasm/internal/testutil"
@@ -23,7 +24,15 @@ func newRuntime(t testing.TB, cfg Config) *Runtime {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = rt.Close(context.Background()) })
+	t.Cleanup(func() {
+		_ = rt.Close(context.Background())
+		loaded.Range(func(k, _ any) bool {
+			if k.(moduleKey).rt == rt {
+				loaded.Delete(k)
+			}
+			return true
+		})
+	})
 	return rt
 }
 
@@ -33,12 +42,26 @@ func guestPath(t testing.TB, name string) string {
 	return testutil.BuildWasm(t, filepath.Join("testdata", name))
 }
 
+// loaded memoizes load per runtime: a Module is instantiated many times.
+var loaded sync.Map // moduleKey -> *Module
+
+type moduleKey struct {
+	rt   *Runtime
+	name string
+}
+
+// load compiles testdata/<name> in rt, once per runtime.
 func load(t testing.TB, rt *Runtime, name string) *Module {
 	t.Helper()
-	m, err := rt.Load(t.Context(), guestPath(t, name))
+	key := moduleKey{rt, name}
+	if m, ok := loaded.Load(key); ok {
+		return m.(*Module)
+	}
+	m, err := rt.Load(context.Background(), guestPath(t, name))
 	if err != nil {
 		t.Fatal(err)
 	}
+	loaded.Store(key, m)
 	return m
 }
 

@@ -46,7 +46,11 @@ func call(n int32) uint64 {
 		out.Raw([]byte{1, 2, 3})
 	case 5:
 		out.Byte(byte(abi.StatusOK))
-		p := abi.ChainResponse{Outputs: []abi.Batch{{N: 3}}}
+		b := abi.Batch{}
+		b.Append(nil, false, []byte("a"))
+		b.Append(nil, false, []byte("b"))
+		b.N = 1
+		p := abi.ChainResponse{Outputs: []abi.Batch{b}}
 		p.Encode(&out)
 	}
 	return uint64(uintptr(unsafe.Pointer(unsafe.SliceData(out.B))))<<32 | uint64(len(out.B))
