@@ -8,7 +8,7 @@
 //
 //	rt, err := guest.NewRuntime(ctx, guest.Config{CacheDir: dir})
 //	defer rt.Close(ctx)
-//	mod, err := rt.Load(ctx, "flow.wasm")     // ErrNotFound, ErrNotWasm, ErrNotGuest
+//	mod, err := rt.Load(ctx, "flow.wasm")     // ErrNotFound, ErrNotWasm, ErrNotGuest, ErrMemoryLimit
 //	inst, err := mod.Instantiate(ctx)         // one per worker; ErrABIVersion
 //	defer inst.Close(ctx)
 //	flows, err := inst.ListFlows(ctx)

@@ -22,6 +22,9 @@ var (
 	// (or has them with the wrong signatures), or imports functions this
 	// host does not provide.
 	ErrNotGuest = errors.New("guest: not a bxwasm guest")
+	// ErrMemoryLimit means the module needs more memory at start than
+	// Config.MemoryLimitPages allows.
+	ErrMemoryLimit = errors.New("guest: memory limit too low for module")
 	// ErrABIVersion means the guest speaks another bxwasm ABI version.
 	ErrABIVersion = errors.New("guest: ABI version mismatch")
 	// ErrBadResponse means the guest answered a call with bytes the host

@@ -93,28 +93,31 @@ func writeFile(t *testing.T, name string, b []byte) string {
 }
 
 func TestLoadErrors(t *testing.T) {
-	rt := newRuntime(t, Config{})
 	tests := []struct {
-		name string
-		path func(t *testing.T) string
-		want error
-		msg  []string // substrings of the message
+		name  string
+		path  func(t *testing.T) string
+		want  error
+		msg   []string // substrings of the message
+		limit uint32   // Config.MemoryLimitPages
 	}{
 		{"missing file", func(t *testing.T) string { return filepath.Join(t.TempDir(), "nope.wasm") },
-			ErrNotFound, []string{"module file not found", "nope.wasm"}},
-		{"directory", func(t *testing.T) string { return t.TempDir() }, nil, []string{"reading module"}},
+			ErrNotFound, []string{"module file not found", "nope.wasm"}, 0},
+		{"directory", func(t *testing.T) string { return t.TempDir() }, nil, []string{"reading module"}, 0},
 		{"text file", func(t *testing.T) string { return filepath.Join("testdata", "notwasm.txt") },
-			ErrNotWasm, []string{"notwasm.txt", "magic", "GOOS=wasip1"}},
+			ErrNotWasm, []string{"notwasm.txt", "magic", "GOOS=wasip1"}, 0},
 		{"truncated wasm", func(t *testing.T) string { return writeFile(t, "t.wasm", []byte("\x00asm\x01\x00\x00\x00\x01\x7f")) },
-			ErrNotWasm, []string{"t.wasm"}},
+			ErrNotWasm, []string{"t.wasm"}, 0},
 		{"plain reactor", func(t *testing.T) string { return guestPath(t, "plain") },
 			ErrNotGuest, []string{"not a bxwasm guest: ", "plain.wasm is a WebAssembly module but does not export",
-				"bxwasm_abi_version, bxwasm_buffer, bxwasm_call", "bxwasm SDK"}},
+				"bxwasm_abi_version, bxwasm_buffer, bxwasm_call", "bxwasm SDK"}, 0},
 		{"foreign import", func(t *testing.T) string { return writeFile(t, "imp.wasm", importsEnv) },
-			ErrNotGuest, []string{"imp.wasm imports env.foo", "wasi_snapshot_preview1"}},
+			ErrNotGuest, []string{"imp.wasm imports env.foo", "wasi_snapshot_preview1"}, 0},
+		{"memory limit below initial memory", func(t *testing.T) string { return guestPath(t, "echo") },
+			ErrMemoryLimit, []string{"echo.wasm", "over limit of 16 pages", "raise the memory limit (it is 1 MiB)"}, 16},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			rt := newRuntime(t, Config{MemoryLimitPages: tc.limit})
 			_, err := rt.Load(t.Context(), tc.path(t))
 			checkErr(t, err, tc.want, tc.msg)
 		})

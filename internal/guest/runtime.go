@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strings"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
@@ -116,7 +117,7 @@ func (r *Runtime) Load(ctx context.Context, path string) (*Module, error) {
 	}
 	compiled, err := r.rt.CompileModule(ctx, bin)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", ErrNotWasm, path, err)
+		return nil, r.compileError(path, err)
 	}
 	m, err := newModule(r, path, int64(len(bin)), compiled)
 	if err != nil {
@@ -124,4 +125,14 @@ func (r *Runtime) Load(ctx context.Context, path string) (*Module, error) {
 		return nil, err
 	}
 	return m, nil
+}
+
+// compileError classifies wazero's reason for refusing a module.
+func (r *Runtime) compileError(path string, err error) error {
+	// wazero: "section memory: min 39 pages (2 Mi) over limit of 16 pages (1 Mi)"
+	if strings.Contains(err.Error(), "over limit") {
+		return fmt.Errorf("%w: %s: %v; raise the memory limit (it is %d MiB)",
+			ErrMemoryLimit, path, err, r.cfg.MemoryLimitPages>>4)
+	}
+	return fmt.Errorf("%w: %s: %v", ErrNotWasm, path, err)
 }
