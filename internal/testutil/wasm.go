@@ -47,20 +47,19 @@ func BuildWasm(t testing.TB, dir string) string {
 	return out
 }
 
-// CacheDir returns a wazero compilation cache directory shared by the tests
-// of one process, so each guest is compiled to machine code once.
+// CacheDir returns a wazero compilation cache directory shared by all test
+// processes and kept between runs (under the user cache directory), so each
+// guest is compiled to machine code once; wazero keys entries by the
+// module's hash and its own version.
 func CacheDir(t testing.TB) string {
 	t.Helper()
-	mu.Lock()
-	defer mu.Unlock()
-	if cacheDir == "" {
-		d, err := os.MkdirTemp("", "bxwasm-test-cache-")
-		if err != nil {
-			t.Fatal(err)
-		}
-		cacheDir = d
+	base, err := os.UserCacheDir()
+	if err != nil {
+		base = os.TempDir()
 	}
-	return cacheDir
+	dir := filepath.Join(base, "bxwasm-test")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
-
-var cacheDir string
