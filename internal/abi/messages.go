@@ -242,7 +242,9 @@ type KeyState struct {
 
 // KeyedUpdates is the response of OpStatefulBatch, OpNotify and OpEOF:
 // what the step emitted (a keyed batch, the stateful key on every item) and
-// the state of every key the call touched.
+// the keys whose timer changed: every discarded key and every key whose
+// notify_at differs from the last one reported (a timer that fired counts
+// as gone). Reporting more keys is allowed.
 type KeyedUpdates struct {
 	Emits Batch
 	Keys  []KeyState

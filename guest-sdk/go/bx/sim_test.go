@@ -232,6 +232,7 @@ func (s *sim) due(i int) []string {
 	for k, at := range s.timers[i] {
 		if at <= s.now.UnixNano() {
 			keys = append(keys, k)
+			delete(s.timers[i], k) // as the host does: a timer fires once
 		}
 	}
 	slices.Sort(keys)

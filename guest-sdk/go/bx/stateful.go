@@ -42,7 +42,7 @@ func StatefulBatch[V, W, S any](id string, up *Stream[KV[V]], builder func(resum
 	st := up.scope.addStep(id, abi.KindStatefulBatch, ids(up.id), ids(down.id))
 	st.stateful = &statefulRT[V, W, S]{
 		st: st, builder: builder, keys: map[string]*keyLogic[V, W, S]{},
-		in: up.codec, out: down.codec, state: valueCodecOf[S](), group: map[string]int{},
+		val: valueCodecOf[V](), out: down.codec, state: valueCodecOf[S](),
 	}
 	return down
 }
@@ -56,107 +56,151 @@ type statefulRuntime interface {
 	restore(items []abi.KeySnap) error
 }
 
+// keyLogic is one key's logic and what the runtime tracks about it.
 type keyLogic[V, W, S any] struct {
-	logic StatefulBatchLogic[V, W, S]
-	seq   uint64 // when the key was built, for on_eof in first-seen order
-}
-
-type keyValues[V any] struct {
 	key    string
-	values []V
+	logic  StatefulBatchLogic[V, W, S]
+	seq    uint64 // when the key was built, for on_eof in first-seen order
+	notify int64  // the notify_at last reported to the host (0: none)
+	batch  uint64 // the batch that last touched the key
+	group  int    // the key's group in that batch
 }
 
+// statefulRT runs one stateful_batch step of this instance: the live
+// logics of the keys this worker owns.
 type statefulRT[V, W, S any] struct {
 	st      *step
 	builder func(resume *S) StatefulBatchLogic[V, W, S]
 	keys    map[string]*keyLogic[V, W, S]
 	seq     uint64
-	in      *itemCodec[KV[V]]
+	batches uint64
+	val     valueCodec[V]
 	out     *itemCodec[KV[W]]
 	state   valueCodec[S]
-	group   map[string]int
-	groups  []keyValues[V]
+	groups  []*keyLogic[V, W, S] // keys of the current batch, first seen first
+	counts  []int                // values per group
+	order   []int32              // group of every item, in order
+	values  []V                  // every item's value, in order
 }
 
-// onBatch groups the batch by key, keeping first-seen order, and calls
+// onBatch groups a keyed batch by key, keeping first-seen order, and calls
 // OnBatch once per key.
 func (rt *statefulRT[V, W, S]) onBatch(b abi.Batch, out *abi.KeyedUpdates) error {
 	if err := rt.groupBatch(b); err != nil {
 		return err
 	}
-	for _, g := range rt.groups {
-		l, err := rt.logic(g.key)
-		if err != nil {
-			return err
-		}
-		enter(rt.st, "on_batch", g.key)
-		emit, discard := l.OnBatch(g.values)
-		if err := rt.finish(g.key, l, emit, discard, out); err != nil {
+	grouped := rt.arrange()
+	off := 0
+	for g, kl := range rt.groups {
+		vs := grouped[off : off+rt.counts[g] : off+rt.counts[g]]
+		off += rt.counts[g]
+		enter(rt.st, "on_batch", kl.key)
+		emit, discard := kl.logic.OnBatch(vs)
+		if err := rt.finish(kl, emit, discard, out); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+// groupBatch decodes the batch's values and finds (or builds) each item's
+// key logic, with one map lookup per item and no allocation for keys
+// already live.
 func (rt *statefulRT[V, W, S]) groupBatch(b abi.Batch) error {
 	cur = site{step: rt.st}
-	clear(rt.group)
-	clear(rt.groups)
-	rt.groups = rt.groups[:0]
+	rt.batches++
+	rt.groups, rt.counts, rt.order, rt.values = rt.groups[:0], rt.counts[:0], rt.order[:0], rt.values[:0]
 	it := b.Iter()
 	var item abi.Item
 	for it.Next(&item) {
-		kv, err := rt.in.decodeItem(item.Key, item.HasKey, item.Value)
+		if !item.HasKey {
+			return fmt.Errorf("decoding an item for step %s: %w: item of a keyed stream has no key", rt.st.info.ID, ErrDecode)
+		}
+		v, err := rt.val.dec(item.Value)
 		if err != nil {
 			return fmt.Errorf("decoding an item for step %s: %w", rt.st.info.ID, err)
 		}
-		i, ok := rt.group[kv.Key]
-		if !ok {
-			i = len(rt.groups)
-			rt.group[kv.Key] = i
-			rt.groups = append(rt.groups, keyValues[V]{key: kv.Key})
+		kl, err := rt.touch(item.Key)
+		if err != nil {
+			return err
 		}
-		rt.groups[i].values = append(rt.groups[i].values, kv.Value)
+		rt.order = append(rt.order, int32(kl.group))
+		rt.values = append(rt.values, v)
+		rt.counts[kl.group]++
 	}
 	return it.Err()
 }
 
-// logic returns the key's logic, building a new one if there is none.
-func (rt *statefulRT[V, W, S]) logic(key string) (StatefulBatchLogic[V, W, S], error) {
-	if kl, ok := rt.keys[key]; ok {
-		return kl.logic, nil
+// touch returns the key's logic, building it for a new key, and gives it a
+// group in the current batch.
+func (rt *statefulRT[V, W, S]) touch(key []byte) (*keyLogic[V, W, S], error) {
+	kl, ok := rt.keys[string(key)]
+	if !ok {
+		var err error
+		if kl, err = rt.build(string(key), nil); err != nil {
+			return nil, err
+		}
 	}
-	return rt.build(key, nil)
+	if kl.batch != rt.batches {
+		kl.batch, kl.group = rt.batches, len(rt.groups)
+		rt.groups = append(rt.groups, kl)
+		rt.counts = append(rt.counts, 0)
+	}
+	return kl, nil
 }
 
-func (rt *statefulRT[V, W, S]) build(key string, resume *S) (StatefulBatchLogic[V, W, S], error) {
+// arrange lays the batch's values out group after group in a new slice
+// (logics may keep the slices they are given).
+func (rt *statefulRT[V, W, S]) arrange() []V {
+	start := make([]int, len(rt.counts))
+	off := 0
+	for g, n := range rt.counts {
+		start[g], off = off, off+n
+	}
+	grouped := make([]V, len(rt.values))
+	for i, g := range rt.order {
+		grouped[start[g]] = rt.values[i]
+		start[g]++
+	}
+	clear(rt.values)
+	return grouped
+}
+
+// build creates a key's logic, from resume state or fresh.
+func (rt *statefulRT[V, W, S]) build(key string, resume *S) (*keyLogic[V, W, S], error) {
 	enter(rt.st, "builder", key)
 	l := rt.builder(resume)
 	if l == nil {
 		return nil, fmt.Errorf("%w for key %q in step %s", ErrNilLogic, key, rt.st.info.ID)
 	}
 	rt.seq++
-	rt.keys[key] = &keyLogic[V, W, S]{logic: l, seq: rt.seq}
-	return l, nil
+	kl := &keyLogic[V, W, S]{key: key, logic: l, seq: rt.seq}
+	rt.keys[key] = kl
+	return kl, nil
 }
 
-// finish encodes what a logic emitted and records the key's state.
-func (rt *statefulRT[V, W, S]) finish(key string, l StatefulBatchLogic[V, W, S], emit []W, discard bool, out *abi.KeyedUpdates) error {
+// finish encodes what a logic emitted and reports the key to the host when
+// it was discarded or its notify_at changed.
+func (rt *statefulRT[V, W, S]) finish(kl *keyLogic[V, W, S], emit []W, discard bool, out *abi.KeyedUpdates) error {
 	for _, w := range emit {
-		if err := rt.out.appendItem(&out.Emits, &KV[W]{Key: key, Value: w}); err != nil {
-			return fmt.Errorf("encoding an item of step %s for key %q: %w", rt.st.info.ID, key, err)
+		if err := rt.out.appendItem(&out.Emits, &KV[W]{Key: kl.key, Value: w}); err != nil {
+			return fmt.Errorf("encoding an item of step %s for key %q: %w", rt.st.info.ID, kl.key, err)
 		}
 	}
-	ks := abi.KeyState{Key: key, Discard: discard}
 	if discard {
-		delete(rt.keys, key)
-	} else {
-		enter(rt.st, "notify_at", key)
-		if at, ok := l.NotifyAt(); ok {
-			ks.NotifyAt = unixNanos(at)
-		}
+		delete(rt.keys, kl.key)
+		out.Keys = append(out.Keys, abi.KeyState{Key: kl.key, Discard: true})
+		return nil
 	}
-	out.Keys = append(out.Keys, ks)
+	enter(rt.st, "notify_at", kl.key)
+	var at int64
+	if t, ok := kl.logic.NotifyAt(); ok {
+		at = unixNanos(t)
+	}
+	if at != kl.notify {
+		kl.notify = at
+		out.Keys = append(out.Keys, abi.KeyState{Key: kl.key, NotifyAt: at})
+	}
 	return nil
 }
 
@@ -183,8 +227,9 @@ func (rt *statefulRT[V, W, S]) onNotify(keys []string, out *abi.KeyedUpdates) er
 			continue
 		}
 		enter(rt.st, "on_notify", key)
+		kl.notify = 0 // the host dropped the timer that fired
 		emit, discard := kl.logic.OnNotify()
-		if err := rt.finish(key, kl.logic, emit, discard, out); err != nil {
+		if err := rt.finish(kl, emit, discard, out); err != nil {
 			return err
 		}
 	}
@@ -199,10 +244,10 @@ func (rt *statefulRT[V, W, S]) onEOF(out *abi.KeyedUpdates) error {
 	}
 	slices.SortFunc(keys, func(a, b string) int { return cmp.Compare(rt.keys[a].seq, rt.keys[b].seq) })
 	for _, key := range keys {
-		l := rt.keys[key].logic
+		kl := rt.keys[key]
 		enter(rt.st, "on_eof", key)
-		emit, discard := l.OnEOF()
-		if err := rt.finish(key, l, emit, discard, out); err != nil {
+		emit, discard := kl.logic.OnEOF()
+		if err := rt.finish(kl, emit, discard, out); err != nil {
 			return err
 		}
 	}
