@@ -39,11 +39,11 @@ func (w *worker) pollSources(now time.Time) (bool, error) {
 			if s.eof || now.Before(s.awake) {
 				continue
 			}
-			polled = true
 			b, err := w.next(s, now)
 			if err != nil {
 				return false, err
 			}
+			polled = polled || b.N > 0 || s.eof
 			if err := w.push(w.plan.Nodes[i].Outputs[0], w.epoch, b); err != nil {
 				return false, err
 			}
@@ -59,10 +59,13 @@ func (w *worker) next(s *sourcePart, now time.Time) (abi.Batch, error) {
 		if err != nil {
 			return b, w.stepError(s.step, err)
 		}
-		if eof {
+		switch {
+		case eof:
 			s.eof = true
 			err = w.stepError(s.step, s.host.Close())
 			s.host = nil
+		case b.N == 0:
+			s.awake = now.Add(emptyPollDelay)
 		}
 		return b, err
 	}

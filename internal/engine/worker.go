@@ -58,6 +58,9 @@ func (w *worker) run(ctx context.Context, start time.Time) (err error) {
 	}()
 	w.epoch, w.nextTick = 1, start.Add(w.interval)
 	for {
+		if err := context.Cause(ctx); err != nil {
+			return err
+		}
 		if err := w.announce(); err != nil {
 			return err
 		}
