@@ -83,9 +83,11 @@ func reduceIn[V any](up *Stream[KV[V]], reducer func(V, V) V, path ...string) *S
 // preReduce reduces a batch per key, keeping the order in which keys are
 // first seen.
 func preReduce[V any](reducer func(V, V) V) func([]KV[V]) []KV[V] {
+	index := make(map[string]int) // reused: one instance runs one call at a time
+	last := 0                     // the previous batch's output size
 	return func(xs []KV[V]) []KV[V] {
-		index := make(map[string]int)
-		var out []KV[V]
+		clear(index)
+		out := make([]KV[V], 0, min(len(xs), last+last/8))
 		for _, kv := range xs {
 			if i, ok := index[kv.Key]; ok {
 				out[i].Value = reducer(out[i].Value, kv.Value)
@@ -94,6 +96,7 @@ func preReduce[V any](reducer func(V, V) V) func([]KV[V]) []KV[V] {
 			index[kv.Key] = len(out)
 			out = append(out, kv)
 		}
+		last = len(out)
 		return out
 	}
 }

@@ -138,11 +138,13 @@ func FlatMap[T, U any](id string, up *Stream[T], mapper func(T) []U) *Stream[U] 
 }
 
 func flatMapItems[T, U any](mapper func(T) []U) func([]T) []U {
+	last := 0 // the previous batch's output size: a good guess for this one's
 	return func(xs []T) []U {
-		out := make([]U, 0, len(xs))
+		out := make([]U, 0, max(len(xs), last+last/8))
 		for _, x := range xs {
 			out = append(out, mapper(x)...)
 		}
+		last = len(out)
 		return out
 	}
 }
