@@ -165,7 +165,7 @@ func (m *Module) Instantiate(ctx context.Context) (*Instance, error) {
 		WithSysNanotime().
 		WithSysNanosleep().
 		WithRandSource(rand.Reader)
-	mod, err := m.rt.rt.InstantiateModule(ctx, m.compiled, cfg)
+	mod, err := m.rt.rt.InstantiateModule(withMemory(ctx), m.compiled, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("guest: instantiating %s: %w", m.info.Path, err)
 	}

@@ -25,7 +25,10 @@ func init() {
 func wordcount(path string) *bx.Dataflow {
 	flow := bx.NewDataflow("wordcount")
 	lines := bx.Input("inp", flow, bx.FileSource(path))
-	lower := bx.Map("lower", lines, strings.ToLower)
+	// One file is one partition, read by one worker; spreading its lines
+	// over every worker lets all of them lower-case and split.
+	spread := bx.Redistribute("spread", lines)
+	lower := bx.Map("lower", spread, strings.ToLower)
 	words := bx.FlatMap("split", lower, strings.Fields)
 	counts := bx.CountFinal("count", words, identity)
 	out := bx.Map("format", counts, format)
