@@ -61,21 +61,22 @@ func at(lines [][]byte, i int) string {
 }
 
 // printTable prints one row per program: best wall seconds, words per
-// second, wall time relative to the baseline (first row), -w2 relative to
-// -w1, peak RSS, and the CPU seconds of the best run (on a busy machine
-// the CPU time is the steadier figure).
+// second, throughput relative to the native baseline (first row; 0.25
+// means a quarter of its words/s), -w2's throughput relative to -w1's,
+// peak RSS, and the CPU seconds of the best run (on a busy machine the CPU
+// time is the steadier figure).
 func printTable(w io.Writer, st corpusStats, ms []measurement, runs int) {
 	fmt.Fprintf(w, "\ncorpus: %d lines, %d words, %.1f MiB; best of %d run(s)\n\n",
 		st.Lines, st.Words, float64(st.Bytes)/(1<<20), runs)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "run\tseconds\twords/s\tvs native\t-w2/-w1\tpeak RSS MiB\tCPU s\t")
+	fmt.Fprintln(tw, "run\tseconds\twords/s\tx native\tx -w1\tpeak RSS MiB\tCPU s\t")
 	for _, m := range ms {
 		scale := "-"
 		if m.name == "wasm-w2" {
-			scale = fmt.Sprintf("%.2f", m.seconds/byName(ms, "wasm-w1").seconds)
+			scale = fmt.Sprintf("%.2f", byName(ms, "wasm-w1").seconds/m.seconds)
 		}
-		fmt.Fprintf(tw, "%s\t%.3f\t%.0f\t%.2f\t%s\t%.1f\t%.3f\t\n", m.name, m.seconds,
-			float64(st.Words)/m.seconds, m.seconds/ms[0].seconds, scale, float64(m.maxRSS)/(1<<20), m.cpu)
+		fmt.Fprintf(tw, "%s\t%.3f\t%.0f\t%.3f\t%s\t%.1f\t%.3f\t\n", m.name, m.seconds,
+			float64(st.Words)/m.seconds, ms[0].seconds/m.seconds, scale, float64(m.maxRSS)/(1<<20), m.cpu)
 	}
 	tw.Flush()
 }
