@@ -15,20 +15,12 @@ type Sink[T any] interface {
 	runtime(st *step, c *itemCodec[T]) *partsRT
 }
 
-type hostSink struct {
-	kind abi.ConnKind
-	arg  string
-}
-
-func (s hostSink) conn() (abi.ConnKind, string)               { return s.kind, s.arg }
-func (s hostSink) runtime(*step, *itemCodec[string]) *partsRT { return nil }
-
 // StdOutSink writes each item as a line on the host's standard output.
-func StdOutSink() Sink[string] { return hostSink{abi.ConnStdout, ""} }
+func StdOutSink() Sink[string] { return hostConn{abi.ConnStdout, ""} }
 
 // FileSink writes each item as a line of the file at path. The host does
 // the writing.
-func FileSink(path string) Sink[string] { return hostSink{abi.ConnFile, path} }
+func FileSink(path string) Sink[string] { return hostConn{abi.ConnFile, path} }
 
 // StatefulSinkPartition is one partition of a FixedPartitionedSink.
 type StatefulSinkPartition[V, S any] interface {

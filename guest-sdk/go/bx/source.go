@@ -19,25 +19,26 @@ type Source[T any] interface {
 	runtime(st *step, c *itemCodec[T]) *partsRT
 }
 
-// hostSource is a source the host implements; items are lines.
-type hostSource struct {
+// hostConn is a source or sink the host implements; its items are lines
+// (Stream[string]).
+type hostConn struct {
 	kind abi.ConnKind
 	arg  string
 }
 
-func (s hostSource) conn() (abi.ConnKind, string)               { return s.kind, s.arg }
-func (s hostSource) runtime(*step, *itemCodec[string]) *partsRT { return nil }
+func (s hostConn) conn() (abi.ConnKind, string)               { return s.kind, s.arg }
+func (s hostConn) runtime(*step, *itemCodec[string]) *partsRT { return nil }
 
 // FileSource reads the lines of the file at path (without their newline),
 // one partition. The host does the reading.
-func FileSource(path string) Source[string] { return hostSource{abi.ConnFile, path} }
+func FileSource(path string) Source[string] { return hostConn{abi.ConnFile, path} }
 
 // DirSource reads the lines of every file matching glob, one partition per
 // file. The host does the reading.
-func DirSource(glob string) Source[string] { return hostSource{abi.ConnDir, glob} }
+func DirSource(glob string) Source[string] { return hostConn{abi.ConnDir, glob} }
 
 // StdinSource reads the lines of the host's standard input, one partition.
-func StdinSource() Source[string] { return hostSource{abi.ConnStdin, ""} }
+func StdinSource() Source[string] { return hostConn{abi.ConnStdin, ""} }
 
 // StatefulSourcePartition is one partition of a FixedPartitionedSource.
 type StatefulSourcePartition[T, S any] interface {
