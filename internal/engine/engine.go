@@ -48,6 +48,11 @@ type Config struct {
 	// connectors.DynamicSink.
 	Sources map[int]connectors.PartitionedSource
 	Sinks   map[int]any
+	// Reach, in a clustered run, holds for every guest-partitioned source
+	// and sink step the partitions each worker of every process reaches
+	// (see LocalReach), so every process assigns partitions alike. Steps
+	// absent from it are asked of the local guests.
+	Reach map[int][][]string
 	// EpochInterval is how often inputs close an epoch.
 	EpochInterval time.Duration
 	// Credit is how many bytes a worker may have in flight to other workers

@@ -51,16 +51,46 @@ func setupNode(ctx context.Context, cfg *Config, ws []*worker, i int) error {
 // reach asks every local worker which partitions of a guest connector it
 // can reach.
 func reach(ctx context.Context, cfg *Config, ws []*worker, step int) ([][]string, error) {
+	if r, ok := cfg.Reach[step]; ok {
+		return r, nil
+	}
 	r := make([][]string, cfg.TotalWorkers)
 	for _, w := range ws {
-		q := abi.PartsRequest{Step: uint32(step), Worker: uint32(w.index), Workers: uint32(cfg.TotalWorkers)}
-		parts, err := w.g.ListParts(ctx, q)
+		parts, err := listParts(ctx, w.g, step, w.index, cfg.TotalWorkers)
 		if err != nil {
 			return nil, w.stepError(step, err)
 		}
-		r[w.index] = append([]string(nil), parts...)
+		r[w.index] = parts
 	}
 	return r, nil
+}
+
+func listParts(ctx context.Context, g Guest, step, worker, total int) ([]string, error) {
+	q := abi.PartsRequest{Step: uint32(step), Worker: uint32(worker), Workers: uint32(total)}
+	parts, err := g.ListParts(ctx, q)
+	return append([]string(nil), parts...), err
+}
+
+// LocalReach asks the local guests which partitions of every
+// guest-partitioned source and sink they reach, for processes to exchange
+// before a clustered run (Config.Reach). Entries of other processes'
+// workers are left empty.
+func LocalReach(ctx context.Context, p *plan.Plan, guests []Guest, first, total int) (map[int][][]string, error) {
+	out := map[int][][]string{}
+	for i, s := range p.Graph.Steps {
+		if (s.Kind != abi.KindInput && s.Kind != abi.KindOutput) || s.Conn != abi.ConnGuestPartitioned {
+			continue
+		}
+		out[i] = make([][]string, total)
+		for k, g := range guests {
+			parts, err := listParts(ctx, g, i, first+k, total)
+			if err != nil {
+				return nil, fmt.Errorf("listing the partitions of step %s: %w", s.ID, err)
+			}
+			out[i][first+k] = parts
+		}
+	}
+	return out, nil
 }
 
 // everyone is the reach of a host connector: any worker can open any part.
