@@ -61,20 +61,20 @@ func (e *LossError) Is(target error) bool { return target == ErrLost }
 // the transport before the connection: a connection that disconnects or
 // closes while the transport is open is reported on Err.
 type NATS struct {
-	nc      *nats.Conn
-	first   int
-	total   int
-	eps     []*natsEndpoint
-	dataSub []string // data subject per global worker
-	ackSub  []string // ack subject per global worker
-	helloSb []string // hello subject per global worker
-	subs    []*nats.Subscription
-	status  chan nats.Status
-	errc    chan error
-	err     atomic.Pointer[error]
-	done    chan struct{}
-	wg      sync.WaitGroup
-	once    sync.Once
+	nc        *nats.Conn
+	first     int
+	total     int
+	eps       []*natsEndpoint
+	dataSubj  []string // data subject per global worker
+	ackSubj   []string // ack subject per global worker
+	helloSubj []string // hello subject per global worker
+	subs      []*nats.Subscription
+	status    chan nats.Status
+	errc      chan error
+	err       atomic.Pointer[error]
+	done      chan struct{}
+	wg        sync.WaitGroup
+	once      sync.Once
 }
 
 // NewNATS connects the local workers of one process to every other worker
@@ -120,13 +120,13 @@ func checkLayout(nc *nats.Conn, run string, first, local, total int) error {
 }
 
 func (t *NATS) subjects(run string) {
-	t.dataSub = make([]string, t.total)
-	t.ackSub = make([]string, t.total)
-	t.helloSb = make([]string, t.total)
+	t.dataSubj = make([]string, t.total)
+	t.ackSubj = make([]string, t.total)
+	t.helloSubj = make([]string, t.total)
 	for i := range t.total {
-		t.dataSub[i] = fmt.Sprintf("bxwasm.%s.w.%d", run, i)
-		t.ackSub[i] = fmt.Sprintf("bxwasm.%s.ack.%d", run, i)
-		t.helloSb[i] = fmt.Sprintf("bxwasm.%s.hello.%d", run, i)
+		t.dataSubj[i] = fmt.Sprintf("bxwasm.%s.w.%d", run, i)
+		t.ackSubj[i] = fmt.Sprintf("bxwasm.%s.ack.%d", run, i)
+		t.helloSubj[i] = fmt.Sprintf("bxwasm.%s.hello.%d", run, i)
 	}
 }
 
@@ -135,10 +135,10 @@ func (t *NATS) subjects(run string) {
 func (t *NATS) subscribe() error {
 	var err error
 	for _, e := range t.eps {
-		if e.data, err = t.sub(t.dataSub[e.index], e.onData); err != nil {
+		if e.data, err = t.sub(t.dataSubj[e.index], e.onData); err != nil {
 			return err
 		}
-		if _, err = t.sub(t.ackSub[e.index], e.onAck); err != nil {
+		if _, err = t.sub(t.ackSubj[e.index], e.onAck); err != nil {
 			return err
 		}
 	}
@@ -146,7 +146,7 @@ func (t *NATS) subscribe() error {
 		return fmt.Errorf("transport: subscribe: %w", err)
 	}
 	for _, e := range t.eps {
-		if _, err := t.sub(t.helloSb[e.index], func(m *nats.Msg) { _ = m.Respond(nil) }); err != nil {
+		if _, err := t.sub(t.helloSubj[e.index], func(m *nats.Msg) { _ = m.Respond(nil) }); err != nil {
 			return err
 		}
 	}
@@ -188,7 +188,7 @@ func (t *NATS) AwaitPeers(ctx context.Context) error {
 func (t *NATS) hello(ctx context.Context, i int) error {
 	for {
 		rctx, cancel := context.WithTimeout(ctx, time.Second)
-		_, err := t.nc.RequestWithContext(rctx, t.helloSb[i], nil)
+		_, err := t.nc.RequestWithContext(rctx, t.helloSubj[i], nil)
 		cancel()
 		if err == nil {
 			return nil

@@ -17,7 +17,15 @@ import (
 // runServer starts an embedded nats-server on a random loopback port.
 func runServer(t *testing.T) *server.Server {
 	t.Helper()
-	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true})
+	return runServerWith(t, server.Options{})
+}
+
+// runServerWith starts an embedded nats-server with opts on a random
+// loopback port.
+func runServerWith(t *testing.T, opts server.Options) *server.Server {
+	t.Helper()
+	opts.Host, opts.Port, opts.NoLog, opts.NoSigs = "127.0.0.1", -1, true, true
+	s, err := server.NewServer(&opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -338,7 +346,7 @@ func TestNATSDetectsFaults(t *testing.T) {
 			ps := startProcs(t, s, fmt.Sprintf("fault%d", k), 2, 2)
 			raw := connect(t, s)
 			for _, f := range c.frames {
-				if err := raw.Publish(ps[1].dataSub[2], f); err != nil {
+				if err := raw.Publish(ps[1].dataSubj[2], f); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -421,5 +429,18 @@ func TestAwaitPeersCancelled(t *testing.T) {
 	defer cancel()
 	if err := tr.AwaitPeers(ctx); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("got %v, want DeadlineExceeded", err)
+	}
+}
+
+// TestNATSMessageTooLarge refuses a message over the server's maximum
+// payload loudly instead of splitting it.
+func TestNATSMessageTooLarge(t *testing.T) {
+	s := runServerWith(t, server.Options{MaxPayload: 1024})
+	ps := startProcs(t, s, "large", 2, 1)
+	if err := ps.ep(0).Send(1, numbered(1, 0, 2000)); !errors.Is(err, nats.ErrMaxPayload) {
+		t.Fatalf("got %v, want ErrMaxPayload", err)
+	}
+	if err := waitErr(t, ps[0]); !errors.Is(err, nats.ErrMaxPayload) {
+		t.Errorf("Err: got %v, want ErrMaxPayload", err)
 	}
 }

@@ -78,7 +78,7 @@ func (e *natsEndpoint) Send(to int, m Message) error {
 	}
 	e.buf = appendFrame(e.buf[:0], &frame{To: to, Seq: e.seq[to], Msg: m})
 	e.seq[to]++
-	if err := e.t.nc.Publish(e.t.dataSub[to], e.buf); err != nil {
+	if err := e.t.nc.Publish(e.t.dataSubj[to], e.buf); err != nil {
 		err = fmt.Errorf("transport: send from worker %d to worker %d: %w", e.index, to, err)
 		e.t.fail(err)
 		return err
@@ -175,7 +175,7 @@ func (e *natsEndpoint) flushCreditLocked() {
 		if e.t.closed() {
 			continue
 		}
-		if err := e.t.nc.Publish(e.t.ackSub[from], b); err != nil {
+		if err := e.t.nc.Publish(e.t.ackSubj[from], b); err != nil {
 			e.t.fail(fmt.Errorf("transport: return credit from worker %d to worker %d: %w", e.index, from, err))
 		}
 	}
