@@ -63,15 +63,15 @@ func (c MeshConfig) Validate() error {
 // Mesh is one process's membership in a run: it has said hello to the
 // others, sends heartbeats, and watches the others' heartbeats and aborts.
 type Mesh struct {
-	nc       *nats.Conn
-	cfg      MeshConfig
-	prefix   string
-	instance uint64
-	sub      *nats.Subscription
-	joinDone chan struct{} // closed when joined or when joining failed
-	watch    chan error    // the first reason to stop; buffered
-	stop     chan struct{}
-	wg       sync.WaitGroup
+	nc        *nats.Conn
+	cfg       MeshConfig
+	prefix    string
+	instance  uint64
+	sub       *nats.Subscription
+	joinDone  chan struct{} // closed when joined or when joining failed
+	watch     chan error    // the first reason to stop; buffered
+	stop      chan struct{}
+	wg        sync.WaitGroup
 	doneOnce  sync.Once
 	closeOnce sync.Once
 
