@@ -99,17 +99,36 @@ func (w *worker) route(i int, epoch uint64, b abi.Batch) error {
 			shares[k] = s
 		}
 		s.AppendRaw(item.Raw)
+		if len(s.Body) >= maxMessage {
+			if err := w.send(i, epoch, k, s); err != nil {
+				return err
+			}
+		}
 	}
 	if err := it.Err(); err != nil {
 		return w.stepError(n.Step(), err)
 	}
 	for k, s := range shares {
-		m := transport.Message{Node: i, Kind: transport.Data, Epoch: epoch, Part: k[1], Batch: *s}
-		if err := w.ep.Send(k[0], m); err != nil {
+		if err := w.send(i, epoch, k, s); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// maxMessage bounds the bytes of items in one message, well under NATS's
+// default 1 MiB payload limit; bigger shares go out in several messages.
+const maxMessage = 256 << 10
+
+// send hands a share of items to its worker (k is worker, partition) and
+// leaves the share empty for more.
+func (w *worker) send(i int, epoch uint64, k [2]int, s *abi.Batch) error {
+	if s.N == 0 {
+		return nil
+	}
+	m := transport.Message{Node: i, Kind: transport.Data, Epoch: epoch, Part: k[1], Batch: *s}
+	*s = abi.Batch{}
+	return w.ep.Send(k[0], m)
 }
 
 func (w *worker) destination(i int, r plan.Route, item *abi.Item, total int) (dest, part int, err error) {
