@@ -17,5 +17,7 @@
 // ("bxwasm.<run>.mesh.<kind>.<process>"), so many runs can share one NATS.
 // Any failure of one process stops the others with the original error text:
 // Abort sends it, Watch receives it as a *RemoteError; a process that goes
-// silent without saying Done is reported lost after LostAfter.
+// silent without saying Done is reported lost after LostAfter. A process that
+// fails before it has joined tells the others with PublishAbort, so that
+// their Join fails at once instead of timing out.
 package cluster
