@@ -186,19 +186,31 @@ func (r *runner) fuse(ctx context.Context) error {
 }
 
 func (r *runner) run(ctx context.Context) error {
-	n := len(r.insts)
-	local := transport.NewLocal(n)
-	defer local.Close()
-	cfg := engine.Config{
-		Plan: r.plan, FirstWorker: 0, TotalWorkers: n,
-		Sources: r.conns.sources, Sinks: r.conns.sinks,
-		EpochInterval: r.opts.EpochInterval,
+	if r.opts.Processes > 1 {
+		return r.runCluster(ctx)
 	}
-	for i, inst := range r.insts {
-		cfg.Guests = append(cfg.Guests, inst)
+	local := transport.NewLocal(len(r.insts))
+	defer local.Close()
+	cfg := r.engineConfig()
+	for i := range r.insts {
 		cfg.Endpoints = append(cfg.Endpoints, local.Endpoint(i))
 	}
 	return engine.Run(ctx, cfg)
+}
+
+// engineConfig is the engine's configuration for this process's workers,
+// without the transport.
+func (r *runner) engineConfig() engine.Config {
+	n := len(r.insts)
+	cfg := engine.Config{
+		Plan: r.plan, FirstWorker: r.opts.ProcessID * n, TotalWorkers: r.opts.Processes * n,
+		Sources: r.conns.sources, Sinks: r.conns.sinks,
+		EpochInterval: r.opts.EpochInterval,
+	}
+	for _, inst := range r.insts {
+		cfg.Guests = append(cfg.Guests, inst)
+	}
+	return cfg
 }
 
 func (r *runner) close(ctx context.Context) {

@@ -26,6 +26,23 @@ type Options struct {
 	WorkDir string
 	// AllowPaths are further directories host connectors may read or write.
 	AllowPaths []string
+	// Processes is the number of processes of a clustered run (default
+	// 1). With more than one, this process runs workers
+	// ProcessID*WorkersPerProcess onwards and exchanges data with the others
+	// over the NATS at NATSURL, on subjects namespaced by RunID.
+	Processes int
+	// ProcessID is this process's index, 0 to Processes-1.
+	ProcessID int
+	// NATSURL is the NATS server the processes of a clustered run share.
+	NATSURL string
+	// RunID namespaces a clustered run's NATS subjects; every process of
+	// the run must use the same one, and no other run may.
+	RunID string
+	// Addresses names the processes in errors (a manual cluster's -a).
+	Addresses []string
+	// JoinTimeout is how long a clustered run waits for every process to
+	// come up (default 30s).
+	JoinTimeout time.Duration
 	// Stdin, Stdout and Stderr are the host's streams for stdin/stdout
 	// connectors and guest output (default os.Stdin, os.Stdout, os.Stderr).
 	Stdin  io.Reader
@@ -56,7 +73,28 @@ func (o *Options) Validate() error {
 	if o.MemoryLimitMiB < 1 || o.MemoryLimitMiB > 4096 {
 		return fmt.Errorf("%w: memory limit must be between 1 and 4096 MiB, got %d", ErrBadOptions, o.MemoryLimitMiB)
 	}
+	if err := o.validateCluster(); err != nil {
+		return err
+	}
 	return o.defaultStreams()
+}
+
+func (o *Options) validateCluster() error {
+	if o.Processes == 0 {
+		o.Processes = 1
+	}
+	if o.JoinTimeout == 0 {
+		o.JoinTimeout = 30 * time.Second
+	}
+	switch {
+	case o.Processes < 1 || o.Processes > 1024:
+		return fmt.Errorf("%w: processes must be between 1 and 1024, got %d", ErrBadOptions, o.Processes)
+	case o.ProcessID < 0 || o.ProcessID >= o.Processes:
+		return fmt.Errorf("%w: process id %d is not between 0 and %d", ErrBadOptions, o.ProcessID, o.Processes-1)
+	case o.Processes > 1 && (o.NATSURL == "" || o.RunID == ""):
+		return fmt.Errorf("%w: a run of %d processes needs a NATS URL and a run id", ErrBadOptions, o.Processes)
+	}
+	return nil
 }
 
 func (o *Options) defaultStreams() error {

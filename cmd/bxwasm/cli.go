@@ -18,6 +18,7 @@ import (
 type streams struct {
 	in       io.Reader
 	out, err io.Writer
+	args     []string // the command line, for the processes of a local cluster
 }
 
 // cli is the command line.
@@ -50,6 +51,16 @@ type runCmd struct {
 	EpochInterval     epochInterval `default:"10s" env:"BXWASM_EPOCH_INTERVAL" help:"How often inputs close an epoch: a duration (500ms, 1m) or seconds (0.5)."`
 	moduleFlags
 	AllowPath []string `sep:"," env:"BXWASM_ALLOW_PATHS" placeholder:"DIR" help:"Directories host connectors may read and write besides the working directory."`
+	clusterFlags
+}
+
+// clusterFlags are the flags of a run on several processes.
+type clusterFlags struct {
+	Processes   int           `short:"p" default:"1" env:"BXWASM_PROCESSES" help:"Number of processes to start on this machine, each with --workers-per-process workers; an embedded NATS server carries data between them."`
+	ProcessID   int           `short:"i" default:"-1" env:"BXWASM_PROCESS_ID" help:"This process's index in a manual cluster (with -a). In Kubernetes it may come from BXWASM_POD_NAME minus BXWASM_STATEFULSET_NAME-."`
+	Addresses   string        `short:"a" env:"BXWASM_ADDRESSES" placeholder:"HOST:PORT;..." help:"Addresses of every process of a manual cluster, ';'-separated; each process embeds a NATS server at its own address (and at port+1 for routes between them). May come from a file named by BXWASM_HOSTFILE_PATH."`
+	NATS        string        `name:"nats" env:"BXWASM_NATS_URL" placeholder:"URL" help:"Use this NATS deployment instead of embedding one."`
+	JoinTimeout time.Duration `default:"30s" env:"BXWASM_JOIN_TIMEOUT" help:"How long the processes of a cluster wait for each other to come up."`
 }
 
 // inspectCmd is `bxwasm inspect`.
@@ -92,14 +103,33 @@ func (c *runCmd) options(s streams) host.Options {
 	return o
 }
 
+// Validate checks the cluster flags on their own.
+func (f clusterFlags) Validate() error {
+	if f.Processes < 1 {
+		return fmt.Errorf("--processes must be at least 1, got %d", f.Processes)
+	}
+	return nil
+}
+
 func (f moduleFlags) options(s streams) host.Options {
 	return host.Options{MemoryLimitMiB: f.MemoryLimit, CacheDir: f.CacheDir, Stdin: s.in, Stdout: s.out, Stderr: s.err}
 }
 
-// Run runs the flow.
+// Run runs the flow: here, as one process of a cluster, or by starting
+// the processes of a local cluster.
 func (c *runCmd) Run(ctx context.Context, s streams) error {
 	module, spec := flowspec.SplitTarget(c.Target)
-	return host.Run(ctx, module, spec, c.options(s))
+	o := c.options(s)
+	supervise, err := c.cluster(ctx, s, &o)
+	if err != nil || supervise {
+		return err
+	}
+	err = host.Run(ctx, module, spec, o)
+	var remote *host.RemoteError
+	if errors.As(err, &remote) {
+		return errReported // the failing process prints it
+	}
+	return err
 }
 
 // epochInterval is a duration given as Go does ("1m30s") or as seconds

@@ -41,6 +41,7 @@ func run(ctx context.Context, args []string, s streams) (code int) {
 		return fail(s, err)
 	}
 	kctx.BindTo(ctx, (*context.Context)(nil))
+	s.args = args
 	if err := kctx.Run(s); err != nil {
 		return fail(s, explain(ctx, err))
 	}
@@ -68,9 +69,15 @@ func explain(ctx context.Context, err error) error {
 }
 
 func fail(s streams, err error) int {
-	fmt.Fprintf(s.err, "bxwasm: error: %v\n", err)
+	if !errors.Is(err, errReported) {
+		fmt.Fprintf(s.err, "bxwasm: error: %v\n", err)
+	}
 	return 1
 }
+
+// errReported fails a command whose error was already printed elsewhere
+// (by another process of the cluster).
+var errReported = errors.New("reported by another process")
 
 // versionString is what --version prints.
 func versionString() string {

@@ -41,7 +41,9 @@ func init() {
 		return flow
 	}, "n", "size", "sleep_millis")
 	bx.Register("sum", func() *bx.Dataflow { return sumFlow("sum", bx.TestingSource([]string{"a"}, 1), "") })
-	bx.Register("boom", func(where string) *bx.Dataflow { return sumFlow("boom", bx.TestingSource([]string{"a"}, 1), where) })
+	bx.Register("sum_file", func(path string) *bx.Dataflow { return sumFlow("sum", bx.FileSource(path), "") }, "path")
+	bx.Register("boom_file", func(path string) *bx.Dataflow { return sumFlow("boom", bx.FileSource(path), "state") }, "path")
+	bx.Register("boom", func(where string) *bx.Dataflow { return sumFlow("boom", bx.TestingSource([]string{"a"}, 1), where) }, "where")
 	bx.Register("factory", factory, "n", "name", "ratio", "on")
 	bx.Register("dup", func() *bx.Dataflow {
 		flow := bx.NewDataflow("dup")
@@ -58,7 +60,7 @@ func init() {
 		})
 		bx.Output("out", values(st), bx.StdOutSink())
 		return flow
-	})
+	}, "wait_millis")
 }
 
 // sumFlow keys strings "k:n" by k and sums n per key, emitting "k=sum" at

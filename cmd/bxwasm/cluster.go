@@ -1,0 +1,200 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/bxwasm/bxwasm/host"
+	"github.com/bxwasm/bxwasm/internal/cluster"
+)
+
+// envRunID marks the processes a local cluster's supervisor starts, and
+// names their run.
+const envRunID = "BXWASM_RUN_ID"
+
+var errNoAddresses = errors.New("-i/--process-id needs -a/--addresses (\"host1:2101;host2:2101\")")
+
+// cluster fills the cluster part of o. It reports true when this process
+// is a local cluster's supervisor, which has then run the cluster.
+func (c *runCmd) cluster(ctx context.Context, s streams, o *host.Options) (bool, error) {
+	o.JoinTimeout = c.JoinTimeout
+	if run := os.Getenv(envRunID); run != "" {
+		o.Processes, o.ProcessID, o.RunID, o.NATSURL = c.Processes, c.ProcessID, run, c.NATS
+		return false, nil
+	}
+	addrs, err := c.addresses()
+	if err != nil {
+		return false, err
+	}
+	switch {
+	case len(addrs) > 0:
+		return false, c.manual(s, o, addrs)
+	case c.ProcessID >= 0:
+		return false, errNoAddresses
+	case c.Processes > 1:
+		return true, c.supervise(ctx, s)
+	}
+	return false, nil
+}
+
+// addresses reads -a, or the file BXWASM_HOSTFILE_PATH names.
+func (c *runCmd) addresses() ([]string, error) {
+	if c.Addresses == "" {
+		if path := os.Getenv("BXWASM_HOSTFILE_PATH"); path != "" {
+			return cluster.AddressesFromFile(path)
+		}
+		return nil, nil
+	}
+	var out []string
+	for _, a := range strings.Split(c.Addresses, ";") {
+		if a = strings.TrimSpace(a); a != "" {
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
+// supervise starts an embedded NATS server (unless --nats names one) and
+// the cluster's processes, and waits for them.
+func (c *runCmd) supervise(ctx context.Context, s streams) error {
+	url := c.NATS
+	if url == "" {
+		srv, u, err := cluster.StartServer(cluster.ServerConfig{Listen: "127.0.0.1:0", Name: "bxwasm"})
+		if err != nil {
+			return err
+		}
+		defer srv.Shutdown()
+		url = u
+	}
+	env := append(os.Environ(), envRunID+"="+randomID(), "BXWASM_NATS_URL="+url)
+	errs := &errorLines{w: s.err}
+	err := cluster.Supervise(ctx, c.Processes, s.args, env, s.out, errs)
+	if err != nil && errs.seen() {
+		return errReported // a process printed why
+	}
+	return err
+}
+
+// errorLines passes the processes' stderr on, line by line, printing each
+// distinct error line once: processes that fail alike (a module none can
+// load) would otherwise repeat it.
+type errorLines struct {
+	w    io.Writer
+	mu   sync.Mutex
+	errs map[string]bool
+	part []byte
+}
+
+func (e *errorLines) Write(p []byte) (int, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.part = append(e.part, p...)
+	for {
+		i := bytes.IndexByte(e.part, '\n')
+		if i < 0 {
+			return len(p), nil
+		}
+		line := string(e.part[:i+1])
+		e.part = e.part[i+1:]
+		if strings.HasPrefix(line, "bxwasm: error: ") {
+			if e.errs[line] {
+				continue
+			}
+			if e.errs == nil {
+				e.errs = map[string]bool{}
+			}
+			e.errs[line] = true
+		}
+		if _, err := io.WriteString(e.w, line); err != nil {
+			return len(p), err
+		}
+	}
+}
+
+func (e *errorLines) seen() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.errs) > 0
+}
+
+// manual makes this process one of a manual cluster: it embeds a NATS
+// server at its address, routed to the others', unless --nats names one.
+func (c *runCmd) manual(s streams, o *host.Options, addrs []string) error {
+	if c.Processes > 1 {
+		fmt.Fprintln(s.err, "bxwasm: warning: -p/--processes is ignored with -a/--addresses")
+	}
+	id := c.ProcessID
+	if id < 0 {
+		var ok bool
+		if id, ok = cluster.ProcessIDFromEnv(); !ok {
+			return fmt.Errorf("-a/--addresses needs -i/--process-id: which of the %d addresses is this process?", len(addrs))
+		}
+	}
+	if id >= len(addrs) {
+		return fmt.Errorf("process id %d is out of range: -a lists %d addresses", id, len(addrs))
+	}
+	url := c.NATS
+	if url == "" {
+		var err error
+		if url, err = embedRouted(addrs, id); err != nil {
+			return err
+		}
+	}
+	sum := sha256.Sum256([]byte(strings.Join(addrs, ";") + "|" + c.Target))
+	o.Processes, o.ProcessID, o.NATSURL, o.Addresses = len(addrs), id, url, addrs
+	o.RunID = "m" + hex.EncodeToString(sum[:8])
+	return nil
+}
+
+// embedRouted starts this process's NATS server at addrs[id], with route
+// listeners on port+1 routed to every other address's port+1.
+func embedRouted(addrs []string, id int) (string, error) {
+	routes := make([]string, 0, len(addrs)-1)
+	var listen string
+	for i, a := range addrs {
+		r, err := routeAddr(a)
+		if err != nil {
+			return "", err
+		}
+		if i == id {
+			listen = r
+			continue
+		}
+		routes = append(routes, "nats-route://"+r)
+	}
+	srv, url, err := cluster.StartServer(cluster.ServerConfig{Listen: addrs[id], ClusterListen: listen, Routes: routes, Name: "bxwasm-" + strconv.Itoa(id)})
+	if err != nil {
+		return "", fmt.Errorf("process %d: embedding NATS at %s: %w", id, addrs[id], err)
+	}
+	_ = srv // lives as long as this process
+	return url, nil
+}
+
+func routeAddr(addr string) (string, error) {
+	h, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", fmt.Errorf("address %q: %w (want host:port)", addr, err)
+	}
+	port, err := strconv.Atoi(p)
+	if err != nil || port < 1 || port > 65534 {
+		return "", fmt.Errorf("address %q: bad port", addr)
+	}
+	return net.JoinHostPort(h, strconv.Itoa(port+1)), nil
+}
+
+func randomID() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}

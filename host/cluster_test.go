@@ -1,0 +1,119 @@
+package host_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/bxwasm/bxwasm/host"
+	"github.com/bxwasm/bxwasm/internal/cluster"
+	"github.com/bxwasm/bxwasm/internal/testutil"
+)
+
+// startNATS runs an embedded nats-server for the test.
+func startNATS(t *testing.T) string {
+	t.Helper()
+	srv, url, err := cluster.StartServer(cluster.ServerConfig{Listen: "127.0.0.1:0", Name: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Shutdown)
+	return url
+}
+
+// clusterRun runs every process of a clustered run in goroutines of this
+// test, sharing one NATS, and returns each process's error and the lines
+// all of them wrote to stdout.
+func clusterRun(t *testing.T, url, run, module, spec, workDir string, procs, workers int) ([]error, []string) {
+	t.Helper()
+	errs := make([]error, procs)
+	outs := make([]bytes.Buffer, procs)
+	var wg sync.WaitGroup
+	for p := 0; p < procs; p++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			o := host.Options{WorkersPerProcess: workers, Processes: procs, ProcessID: p, NATSURL: url, RunID: run,
+				CacheDir: testutil.CacheDir(t), WorkDir: workDir, Stdout: &outs[p], Stderr: &bytes.Buffer{}}
+			errs[p] = host.Run(context.Background(), module, spec, o)
+		}()
+	}
+	wg.Wait()
+	var lines []string
+	for i := range outs {
+		if s := strings.TrimSpace(outs[i].String()); s != "" {
+			lines = append(lines, strings.Split(s, "\n")...)
+		}
+	}
+	return errs, sorted(lines)
+}
+
+// TestSameAnswersAtAnyScale runs the word count and a keyed sum on one to
+// three processes and checks every scale prints the same lines.
+func TestSameAnswersAtAnyScale(t *testing.T) {
+	dir := t.TempDir()
+	var text, sums strings.Builder
+	for i := 0; i < 3000; i++ {
+		fmt.Fprintf(&text, "w%d W%d x%d\n", i%37, i%11, i%5)
+		fmt.Fprintf(&sums, "k%d:%d\n", i%41, i)
+	}
+	os.WriteFile(filepath.Join(dir, "text.txt"), []byte(text.String()), 0o644)
+	os.WriteFile(filepath.Join(dir, "sums.txt"), []byte(sums.String()), 0o644)
+	flows := []struct{ name, module, spec string }{
+		{"wordcount", testutil.BuildWasm(t, "../wasm-examples/wordcount"), "get_flow('text.txt')"},
+		{"sum", flows(t), "sum_file('sums.txt')"},
+	}
+	url := startNATS(t)
+	for _, f := range flows {
+		var want []string
+		for _, scale := range [][2]int{{1, 1}, {2, 1}, {2, 2}, {3, 2}} {
+			run := fmt.Sprintf("%s-p%dw%d", f.name, scale[0], scale[1])
+			errs, got := clusterRun(t, url, run, f.module, f.spec, dir, scale[0], scale[1])
+			for p, err := range errs {
+				if err != nil {
+					t.Fatalf("%s process %d: %v", run, p, err)
+				}
+			}
+			if want == nil {
+				want = got
+				continue
+			}
+			if strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Errorf("%s: %d lines differ from -p1 -w1's %d", run, len(got), len(want))
+			}
+		}
+		if len(want) == 0 {
+			t.Errorf("%s printed nothing", f.name)
+		}
+	}
+}
+
+// TestGuestPanicStopsEveryProcess fails a stateful step in one process and
+// checks that process reports the step error and the others stop too.
+func TestGuestPanicStopsEveryProcess(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "sums.txt"), []byte("a:1\nbad:-1\nc:3\n"), 0o644)
+	errs, _ := clusterRun(t, startNATS(t), "panic", flows(t), "boom_file('sums.txt')", dir, 2, 2)
+	var steps, remotes int
+	for _, err := range errs {
+		var se *host.StepError
+		var re *host.RemoteError
+		switch {
+		case errors.As(err, &se) && se.Key == "bad":
+			steps++
+		case errors.As(err, &re):
+			remotes++
+		default:
+			t.Errorf("unexpected error: %v", err)
+		}
+	}
+	if steps != 1 || remotes != 1 {
+		t.Errorf("got %d step errors and %d remote errors, want one of each: %v", steps, remotes, errs)
+	}
+}
