@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/bxwasm/bxwasm/host"
 	"github.com/bxwasm/bxwasm/internal/cluster"
@@ -115,5 +117,52 @@ func TestGuestPanicStopsEveryProcess(t *testing.T) {
 	}
 	if steps != 1 || remotes != 1 {
 		t.Errorf("got %d step errors and %d remote errors, want one of each: %v", steps, remotes, errs)
+	}
+}
+
+// TestSlowConsumerAcrossProcessesLosesNothing floods a two-process run
+// whose second process writes slowly: credit must slow the first process
+// down, every item must arrive, and the heap must stay far below the
+// volume sent.
+func TestSlowConsumerAcrossProcessesLosesNothing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("moves 256 MiB")
+	}
+	const n, size = 64 << 10, 4 << 10
+	module := flows(t)
+	done := make(chan []string, 1)
+	go func() {
+		errs, lines := clusterRun(t, startNATS(t), "flood", module, fmt.Sprintf("flood(%d, %d, 20)", n, size), t.TempDir(), 2, 1)
+		for _, err := range errs {
+			if err != nil {
+				t.Error(err)
+			}
+		}
+		done <- lines
+	}()
+	var peak uint64
+	var ms runtime.MemStats
+	var lines []string
+	for lines == nil {
+		select {
+		case lines = <-done:
+		case <-time.After(20 * time.Millisecond):
+			runtime.ReadMemStats(&ms)
+			peak = max(peak, ms.HeapInuse)
+		}
+	}
+	total := 0
+	for _, l := range lines {
+		var k int
+		if _, err := fmt.Sscanf(l, "received %d", &k); err == nil {
+			total += k
+		}
+	}
+	if total != n {
+		t.Errorf("sinks received %d items, want %d (%q)", total, n, lines)
+	}
+	t.Logf("peak heap in use %d MiB for %d MiB of items", peak>>20, n*size>>20)
+	if peak > 160<<20 {
+		t.Errorf("peak heap in use %d MiB: memory is not bounded by backpressure", peak>>20)
 	}
 }

@@ -208,14 +208,24 @@ func (p *floodPart) Snapshot() int                { return p.left }
 func (p *floodPart) Close()                       {}
 
 // slowSink sleeps for every batch it writes on workers other than 0, which
-// reads the source: a fast producer and a slow consumer.
+// reads the source: a fast producer and a slow consumer. Each worker's part
+// prints how many items it received when it closes.
 type slowSink struct{ sleep time.Duration }
 
 func (s slowSink) Build(_ string, worker, _ int) bx.StatelessSinkPartition[string] {
 	if worker == 0 {
-		return slowSink{}
+		return &countingPart{}
 	}
-	return s
+	return &countingPart{sleep: s.sleep}
 }
-func (s slowSink) WriteBatch([]string) { time.Sleep(s.sleep) }
-func (s slowSink) Close()              {}
+
+type countingPart struct {
+	sleep time.Duration
+	n     int
+}
+
+func (p *countingPart) WriteBatch(items []string) {
+	p.n += len(items)
+	time.Sleep(p.sleep)
+}
+func (p *countingPart) Close() { fmt.Printf("received %d\n", p.n) }
