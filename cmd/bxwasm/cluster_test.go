@@ -251,3 +251,34 @@ func waitPort(t *testing.T, addr string) {
 	}
 	t.Fatalf("nothing listens at %s", addr)
 }
+
+// TestInterruptStopsTheCluster sends SIGINT to a local cluster's
+// supervisor and expects every process to stop within seconds.
+func TestInterruptStopsTheCluster(t *testing.T) {
+	flows := testutil.BuildWasm(t, "../../host/testdata/flows")
+	cmd := exec.Command(binary(t), "run", flows+":timer(60000)", "-p2")
+	cmd.Dir = t.TempDir()
+	cmd.Env = append(cleanEnv(), cacheEnv(t))
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	kids := waitChildren(t, cmd.Process.Pid, 2)
+	time.Sleep(time.Second)
+	cmd.Process.Signal(syscall.SIGINT)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("still running 20s after SIGINT")
+	}
+	if cmd.ProcessState.ExitCode() == 0 {
+		t.Error("an interrupted run exited 0")
+	}
+	for _, pid := range kids {
+		if syscall.Kill(pid, 0) == nil {
+			t.Errorf("process %d is still running", pid)
+		}
+	}
+}
