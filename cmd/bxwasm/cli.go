@@ -61,6 +61,7 @@ type clusterFlags struct {
 	Addresses   string        `short:"a" env:"BXWASM_ADDRESSES" placeholder:"HOST:PORT;..." help:"Addresses of every process of a manual cluster, ';'-separated; each process embeds a NATS server at its own address (and at port+1 for routes between them). May come from a file named by BXWASM_HOSTFILE_PATH."`
 	NATS        string        `name:"nats" env:"BXWASM_NATS_URL" placeholder:"URL" help:"Use this NATS deployment instead of embedding one."`
 	JoinTimeout time.Duration `default:"30s" env:"BXWASM_JOIN_TIMEOUT" help:"How long the processes of a cluster wait for each other to come up."`
+	Stats       bool          `env:"BXWASM_STATS" help:"When a -p run ends, print what its embedded NATS server carried."`
 }
 
 // inspectCmd is `bxwasm inspect`.

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/nats-io/nats-server/v2/server"
+
 	"github.com/bxwasm/bxwasm/host"
 	"github.com/bxwasm/bxwasm/internal/cluster"
 )
@@ -75,6 +77,9 @@ func (c *runCmd) supervise(ctx context.Context, s streams) error {
 			return err
 		}
 		defer srv.Shutdown()
+		if c.Stats {
+			defer printStats(s, srv)
+		}
 		url = u
 	}
 	env := append(os.Environ(), envRunID+"="+randomID(), "BXWASM_NATS_URL="+url)
@@ -197,4 +202,13 @@ func randomID() string {
 	b := make([]byte, 8)
 	rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// printStats reports the traffic of the embedded NATS server.
+func printStats(s streams, srv *server.Server) {
+	v, err := srv.Varz(nil)
+	if err != nil {
+		return
+	}
+	fmt.Fprintf(s.err, "bxwasm: nats carried %d messages, %d bytes\n", v.InMsgs, v.InBytes)
 }

@@ -15,6 +15,8 @@
 //	native-wasm  the same program compiled to a WASI command, run with wazero (internal/bench/wasirun)
 //	wasm-w1      bxwasm run wordcount.wasm:"get_flow('<corpus>')" -w1
 //	wasm-w2      the same on two workers
+//	wasm-p2w1    the same on two processes of one worker each (-p2 -w1),
+//	             exchanging over an embedded NATS server (--stats)
 //
 // native-wasm separates the cost of running Go as WebAssembly at all from
 // the cost of bxwasm's dataflow (batches crossing the boundary, keyed

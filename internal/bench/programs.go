@@ -55,9 +55,9 @@ func buildAll(dir string) (binaries, error) {
 }
 
 // wasmArgs is the bxwasm command line that counts the words of corpus.
-func (b binaries) wasmArgs(dir, corpus string, workers int) []string {
-	return []string{b.bxwasm, "run", b.wasm + ":get_flow('" + corpus + "')",
-		"-w", strconv.Itoa(workers), "--allow-path", dir, "--cache-dir", b.cache}
+func (b binaries) wasmArgs(dir, corpus string, workers int, more ...string) []string {
+	return append([]string{b.bxwasm, "run", b.wasm + ":get_flow('" + corpus + "')",
+		"-w", strconv.Itoa(workers), "--allow-path", dir, "--cache-dir", b.cache}, more...)
 }
 
 // nativeWasmArgs is the command line that runs the baseline as
@@ -93,6 +93,7 @@ func (b binaries) measureAll(dir, corpus string, runs int) ([]measurement, error
 		{"native-wasm", b.nativeWasmArgs(dir, corpus)},
 		{"wasm-w1", b.wasmArgs(dir, corpus, 1)},
 		{"wasm-w2", b.wasmArgs(dir, corpus, 2)},
+		{"wasm-p2w1", b.wasmArgs(dir, corpus, 1, "-p", "2", "--stats")},
 	}
 	var ms []measurement
 	for _, p := range progs {
@@ -113,6 +114,7 @@ type measurement struct {
 	cpu     float64 // user+system CPU seconds of the best run
 	maxRSS  int64   // bytes, the largest over the runs
 	out     string  // file holding its standard output
+	stderr  string  // standard error of the best run
 }
 
 // measure runs argv runs times with its standard output in out and keeps
@@ -125,7 +127,7 @@ func measure(name string, runs int, out string, argv []string) (measurement, err
 			return m, fmt.Errorf("%s: %w", name, err)
 		}
 		if i == 0 || r.seconds < m.seconds {
-			m.seconds, m.cpu = r.seconds, r.cpu
+			m.seconds, m.cpu, m.stderr = r.seconds, r.cpu, r.stderr
 		}
 		m.maxRSS = max(m.maxRSS, r.maxRSS)
 	}
@@ -150,6 +152,7 @@ func runOnce(out string, argv []string) (measurement, error) {
 		return m, fmt.Errorf("%s: %w\n%s", strings.Join(argv, " "), err, stderr.Bytes())
 	}
 	m.cpu = (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds()
+	m.stderr = stderr.String()
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		m.maxRSS = ru.Maxrss * 1024
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strings"
 	"text/tabwriter"
 )
 
@@ -72,13 +73,32 @@ func printTable(w io.Writer, st corpusStats, ms []measurement, runs int) {
 	fmt.Fprintln(tw, "run\tseconds\twords/s\tx native\tx -w1\tpeak RSS MiB\tCPU s\t")
 	for _, m := range ms {
 		scale := "-"
-		if m.name == "wasm-w2" {
+		switch m.name {
+		case "wasm-w2":
 			scale = fmt.Sprintf("%.2f", byName(ms, "wasm-w1").seconds/m.seconds)
+		case "wasm-p2w1":
+			scale = fmt.Sprintf("%.2f (x -w2)", byName(ms, "wasm-w2").seconds/m.seconds)
 		}
 		fmt.Fprintf(tw, "%s\t%.3f\t%.0f\t%.3f\t%s\t%.1f\t%.3f\t\n", m.name, m.seconds,
 			float64(st.Words)/m.seconds, ms[0].seconds/m.seconds, scale, float64(m.maxRSS)/(1<<20), m.cpu)
 	}
 	tw.Flush()
+	printNATS(w, st, byName(ms, "wasm-p2w1"))
+}
+
+// printNATS reports what the two-process run's NATS server carried, from
+// the line `bxwasm run --stats` prints.
+func printNATS(w io.Writer, st corpusStats, m measurement) {
+	var msgs, bytes int64
+	i := strings.Index(m.stderr, "nats carried ")
+	if i < 0 {
+		return
+	}
+	if _, err := fmt.Sscanf(m.stderr[i:], "nats carried %d messages, %d bytes", &msgs, &bytes); err != nil {
+		return
+	}
+	fmt.Fprintf(w, "\n-p2 -w1 over NATS: %d messages, %.1f MiB: %.0f messages/s, %.1f MiB/s, %.0f items (words)/s\n",
+		msgs, float64(bytes)/(1<<20), float64(msgs)/m.seconds, float64(bytes)/(1<<20)/m.seconds, float64(st.Words)/m.seconds)
 }
 
 func byName(ms []measurement, name string) measurement {
