@@ -7,6 +7,10 @@
 // is over their credit. Receivers report consumption with Consumed. This is
 // credit-based flow control: a slow worker slows its senders, and nothing is
 // ever dropped.
+//
+// Local connects the workers of one process through memory; NATS connects
+// the workers of many processes, keeping traffic between two workers of the
+// same process in memory.
 package transport
 
 import (
