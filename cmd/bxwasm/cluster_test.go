@@ -282,3 +282,28 @@ func TestInterruptStopsTheCluster(t *testing.T) {
 		}
 	}
 }
+
+// TestManualClusterFromKubernetesEnv takes the process id from the pod
+// name and the addresses from a host file, as Bytewax's Helm chart sets.
+func TestManualClusterFromKubernetesEnv(t *testing.T) {
+	wc := testutil.BuildWasm(t, "../../wasm-examples/wordcount")
+	work, want := wordcountInput(t)
+	hosts := filepath.Join(work, "hosts")
+	os.WriteFile(hosts, []byte(strings.ReplaceAll(freeAddrs(t, 2), ";", "\n")+"\n"), 0o644)
+	results := make(chan result, 2)
+	for i := 0; i < 2; i++ {
+		env := []string{cacheEnv(t), "BXWASM_HOSTFILE_PATH=" + hosts, "BXWASM_STATEFULSET_NAME=wc", fmt.Sprintf("BXWASM_POD_NAME=wc-%d", i)}
+		go func() { results <- bxwasm(t, work, "", env, "run", wc+`:get_flow("in.txt")`) }()
+	}
+	var out string
+	for i := 0; i < 2; i++ {
+		r := <-results
+		if r.code != 0 {
+			t.Fatalf("exit %d: %s", r.code, r.err)
+		}
+		out += r.stdout
+	}
+	if got := sortedLines(out); !slices.Equal(got, want) {
+		t.Errorf("%d lines, want %d", len(got), len(want))
+	}
+}

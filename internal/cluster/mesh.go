@@ -13,7 +13,7 @@ import (
 // Defaults of MeshConfig.
 const (
 	DefaultHeartbeat = 250 * time.Millisecond
-	DefaultLostAfter = 3 * time.Second
+	DefaultLostAfter = 5 * time.Second
 )
 
 // flushTimeout bounds how long Abort and Done wait for the server.

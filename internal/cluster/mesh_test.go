@@ -249,7 +249,7 @@ func TestSilentProcessIsLost(t *testing.T) {
 	meshes := joinOK(t, []string{url}, cfg)
 	start := time.Now()
 	meshes[2].Close() // no Done: silence
-	err := expectWatch(t, meshes[0], 6*time.Second)
+	err := expectWatch(t, meshes[0], 2*DefaultLostAfter)
 	if took := time.Since(start); took < DefaultLostAfter {
 		t.Errorf("lost after %s, before LostAfter %s", took, DefaultLostAfter)
 	}
