@@ -164,23 +164,30 @@ func TestManualCluster(t *testing.T) {
 	wc := testutil.BuildWasm(t, "../../wasm-examples/wordcount")
 	work, want := wordcountInput(t)
 	addrs := freeAddrs(t, 2)
-	results := make(chan result, 2)
-	for i := 0; i < 2; i++ {
-		go func() {
-			results <- bxwasm(t, work, "", []string{cacheEnv(t)}, "run", wc+`:get_flow("in.txt")`, "-i", strconv.Itoa(i), "-a", addrs, "-w2")
-		}()
+	out := together(t, 2, func(i int) result {
+		return bxwasm(t, work, "", []string{cacheEnv(t)}, "run", wc+`:get_flow("in.txt")`, "-i", strconv.Itoa(i), "-a", addrs, "-w2")
+	})
+	if got := sortedLines(out); !slices.Equal(got, want) {
+		t.Errorf("%d lines, want %d", len(got), len(want))
+	}
+}
+
+// together runs n commands at once, fails the test unless all succeed, and
+// returns their standard outputs joined.
+func together(t *testing.T, n int, run func(i int) result) string {
+	results := make(chan result, n)
+	for i := 0; i < n; i++ {
+		go func() { results <- run(i) }()
 	}
 	var out string
-	for i := 0; i < 2; i++ {
+	for i := 0; i < n; i++ {
 		r := <-results
 		if r.code != 0 {
 			t.Fatalf("exit %d: %s", r.code, r.err)
 		}
 		out += r.stdout
 	}
-	if got := sortedLines(out); !slices.Equal(got, want) {
-		t.Errorf("%d lines, want %d", len(got), len(want))
-	}
+	return out
 }
 
 func TestPeerThatNeverComesUpIsNamed(t *testing.T) {
@@ -223,21 +230,19 @@ func TestExternalNATS(t *testing.T) {
 	waitPort(t, "127.0.0.1:"+port)
 	wc := testutil.BuildWasm(t, "../../wasm-examples/wordcount")
 	work, want := wordcountInput(t)
-	results := make(chan result, 2)
-	for i := 0; i < 2; i++ {
-		go func() {
-			results <- bxwasm(t, work, "", []string{cacheEnv(t)}, "run", wc+`:get_flow("in.txt")`, "-p2", "-w2", "--nats", "nats://127.0.0.1:"+port)
-		}()
+	out := together(t, 2, func(int) result {
+		return bxwasm(t, work, "", []string{cacheEnv(t)}, "run", wc+`:get_flow("in.txt")`, "-p2", "-w2", "--nats", "nats://127.0.0.1:"+port)
+	})
+	// Two runs' counts, each word twice: runs that mixed would miscount.
+	if got := sortedLines(out); !slices.Equal(got, doubled(want)) {
+		t.Errorf("%d lines, want twice %d", len(got), len(want))
 	}
-	for i := 0; i < 2; i++ {
-		r := <-results
-		if r.code != 0 {
-			t.Fatalf("exit %d: %s", r.code, r.err)
-		}
-		if got := sortedLines(r.stdout); !slices.Equal(got, want) {
-			t.Errorf("run %d: %d lines, want %d", i, len(got), len(want))
-		}
-	}
+}
+
+func doubled(lines []string) []string {
+	out := append(slices.Clone(lines), lines...)
+	slices.Sort(out)
+	return out
 }
 
 func waitPort(t *testing.T, addr string) {
@@ -290,19 +295,10 @@ func TestManualClusterFromKubernetesEnv(t *testing.T) {
 	work, want := wordcountInput(t)
 	hosts := filepath.Join(work, "hosts")
 	os.WriteFile(hosts, []byte(strings.ReplaceAll(freeAddrs(t, 2), ";", "\n")+"\n"), 0o644)
-	results := make(chan result, 2)
-	for i := 0; i < 2; i++ {
+	out := together(t, 2, func(i int) result {
 		env := []string{cacheEnv(t), "BXWASM_HOSTFILE_PATH=" + hosts, "BXWASM_STATEFULSET_NAME=wc", fmt.Sprintf("BXWASM_POD_NAME=wc-%d", i)}
-		go func() { results <- bxwasm(t, work, "", env, "run", wc+`:get_flow("in.txt")`) }()
-	}
-	var out string
-	for i := 0; i < 2; i++ {
-		r := <-results
-		if r.code != 0 {
-			t.Fatalf("exit %d: %s", r.code, r.err)
-		}
-		out += r.stdout
-	}
+		return bxwasm(t, work, "", env, "run", wc+`:get_flow("in.txt")`)
+	})
 	if got := sortedLines(out); !slices.Equal(got, want) {
 		t.Errorf("%d lines, want %d", len(got), len(want))
 	}

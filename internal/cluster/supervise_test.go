@@ -1,7 +1,6 @@
 package cluster
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,10 +8,11 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/bxwasm/bxwasm/internal/testutil"
 )
 
 // envHelper switches the test binary into a helper process. Its value lists
@@ -59,28 +59,10 @@ func helperEnv(actions ...string) []string {
 	return []string{envHelper + "=" + strings.Join(actions, ","), "GORACE=atexit_sleep_ms=0"}
 }
 
-// lockedBuffer is an output the test reads while children write to it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 var pidLine = regexp.MustCompile(`(?m)^pid (\d+)$`)
 
 // pids lists the pids the helpers reported.
-func (b *lockedBuffer) pids() []int {
+func pids(b *testutil.Buffer) []int {
 	var pids []int
 	for _, m := range pidLine.FindAllStringSubmatch(b.String(), -1) {
 		pid, _ := strconv.Atoi(m[1])
@@ -91,7 +73,7 @@ func (b *lockedBuffer) pids() []int {
 
 // supervised is a Supervise run in the background.
 type supervised struct {
-	out, errs lockedBuffer
+	out, errs testutil.Buffer
 	err       chan error
 	n         int
 }
@@ -108,7 +90,7 @@ func superviseHelpers(ctx context.Context, grace time.Duration, actions ...strin
 // started waits until every helper has reported its pid.
 func (s *supervised) started(t *testing.T) {
 	t.Helper()
-	waitFor(t, 20*time.Second, "every helper to start", func() bool { return len(s.out.pids()) == s.n })
+	waitFor(t, 20*time.Second, "every helper to start", func() bool { return len(pids(&s.out)) == s.n })
 }
 
 // result waits for Supervise to return, then checks no helper is left.
@@ -120,7 +102,7 @@ func (s *supervised) result(t *testing.T) error {
 	case <-time.After(30 * time.Second):
 		t.Fatal("Supervise did not return")
 	}
-	for _, pid := range s.out.pids() {
+	for _, pid := range pids(&s.out) {
 		if e := syscall.Kill(pid, 0); !errors.Is(e, syscall.ESRCH) {
 			t.Errorf("helper pid %d still exists after Supervise returned (kill -0: %v)", pid, e)
 		}
@@ -145,8 +127,8 @@ func TestSuperviseOutcomes(t *testing.T) {
 			start := time.Now()
 			s := superviseHelpers(context.Background(), 300*time.Millisecond, tc.actions...)
 			err := s.result(t)
-			if len(s.out.pids()) != len(tc.actions) {
-				t.Errorf("stdout has %d pid lines, want %d:\n%s", len(s.out.pids()), len(tc.actions), s.out.String())
+			if len(pids(&s.out)) != len(tc.actions) {
+				t.Errorf("stdout has %d pid lines, want %d:\n%s", len(pids(&s.out)), len(tc.actions), s.out.String())
 			}
 			if took := time.Since(start); took < tc.minTook {
 				t.Errorf("returned after %s, want at least %s", took, tc.minTook)
@@ -172,7 +154,7 @@ func checkSupervised(t *testing.T, err error, want string) {
 }
 
 func TestSuperviseDefaultGrace(t *testing.T) {
-	var out lockedBuffer
+	var out testutil.Buffer
 	env := helperEnv("sleep", "exit1")
 	start := time.Now()
 	err := Supervise(context.Background(), 2, nil, env, &out, nil)

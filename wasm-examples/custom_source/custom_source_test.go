@@ -3,7 +3,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,7 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/bxwasm/bxwasm/host"
@@ -79,7 +77,7 @@ func TestCustomSource(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(fmt.Sprintf("parts=%d,per_part=%d,w%d", tc.parts, tc.perPart, tc.workers), func(t *testing.T) {
-			var out lockedBuffer
+			var out testutil.Buffer
 			opts := host.Options{WorkersPerProcess: tc.workers, Stdout: &out, CacheDir: testutil.CacheDir(t)}
 			spec := fmt.Sprintf("get_flow(%d, %d)", tc.parts, tc.perPart)
 			if err := host.Run(context.Background(), wasm, spec, opts); err != nil {
@@ -124,25 +122,6 @@ func parse(t *testing.T, s string) (nums []int, writers map[string]bool) {
 		writers[w] = true
 	}
 	return nums, writers
-}
-
-// lockedBuffer is a bytes.Buffer that several guest instances may write
-// to at once.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func seq(from, to int) []int {
