@@ -18,7 +18,7 @@ import (
 type Info struct {
 	Path    string
 	Size    int64    // bytes of the .wasm file
-	Imports []string // imported functions as "module.name", sorted
+	Imports []string // imported functions as "module.name", sorted, each once
 	Exports []string // exported functions and memories, sorted
 }
 
@@ -79,6 +79,7 @@ func moduleInfo(path string, size int64, c wazero.CompiledModule) Info {
 		info.Exports = append(info.Exports, name)
 	}
 	slices.Sort(info.Imports)
+	info.Imports = slices.Compact(info.Imports) // Go guests import fd_write twice
 	slices.Sort(info.Exports)
 	return info
 }
