@@ -303,3 +303,39 @@ func TestManualClusterFromKubernetesEnv(t *testing.T) {
 		t.Errorf("%d lines, want %d", len(got), len(want))
 	}
 }
+
+// TestManualClusterNamesALostProcess SIGKILLs one process of a manual
+// cluster (no supervisor there): the other must stop within seconds,
+// naming it by id and address.
+func TestManualClusterNamesALostProcess(t *testing.T) {
+	flows := testutil.BuildWasm(t, "../../host/testdata/flows")
+	addrs := freeAddrs(t, 2)
+	cmds := make([]*exec.Cmd, 2)
+	var errOut bytes.Buffer
+	for i := range cmds {
+		cmds[i] = exec.Command(binary(t), "run", flows+":timer(60000)", "-i", strconv.Itoa(i), "-a", addrs)
+		cmds[i].Dir = t.TempDir()
+		cmds[i].Env = append(cleanEnv(), cacheEnv(t))
+		if i == 0 {
+			cmds[i].Stderr = &errOut
+		}
+		if err := cmds[i].Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer cmds[i].Process.Kill()
+	}
+	time.Sleep(2 * time.Second) // let them join
+	cmds[1].Process.Kill()
+	cmds[1].Wait()
+	done := make(chan error, 1)
+	go func() { done <- cmds[0].Wait() }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("process 0 still running 20s after process 1 was killed; stderr %q", errOut.String())
+	}
+	lost := "process 1 (" + strings.Split(addrs, ";")[1] + ")"
+	if cmds[0].ProcessState.ExitCode() == 0 || !strings.Contains(errOut.String(), lost) {
+		t.Errorf("exit %d, stderr %q: want a failure naming %s", cmds[0].ProcessState.ExitCode(), errOut.String(), lost)
+	}
+}
