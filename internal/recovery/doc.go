@@ -1,0 +1,40 @@
+// Package recovery stores the state snapshots of a dataflow so that a failed run resumes where it left off,
+// on the same or a different number of workers.
+//
+// The engine calls a Store at every epoch boundary:
+//
+//	ex, _ := store.Begin(ctx, workers)          // once per execution
+//	resume, _ := store.ResumeEpoch(ctx)         // first epoch of this execution
+//	store.Load(ctx, resume-1, owns, restore)    // each worker loads the keys it owns
+//	...
+//	store.Write(ctx, snapshotsOfEpoch)          // state of every changed key at the close of an epoch
+//	store.Commit(ctx, ex, worker, epoch)        // the worker's frontier: every epoch <= epoch is closed
+//	store.GC(ctx, resume-1)                     // drop superseded snapshots
+//
+// A Snapshot is the state of one key of one step at the close of an epoch; a nil State is a tombstone.
+// Offsets of source and sink partitions are snapshots like any other (step id of the input or output step,
+// key = partition name).
+//
+// # Resume epoch
+//
+// Each execution records its worker count and the epoch it started at. The resume epoch is the minimum over
+// the workers of the last execution of their committed epoch, plus one; a worker that committed nothing in that
+// execution counts as having committed the epoch before the execution's start. An empty store resumes at 1.
+//
+// # Crash semantics
+//
+// Write is one transaction per partition file: a crash in the middle of a Write may leave the snapshots of an
+// epoch in some partitions and not in others. That is harmless: an epoch is only resumed from once every
+// worker has committed it, and a worker commits an epoch only after its Write returned. Snapshots of epochs
+// after the resume epoch are never read (Load reads at or before an epoch) and are overwritten when the epoch
+// is replayed.
+//
+// # Files
+//
+// The SQLite store is a directory of partition files part-0.sqlite3 … part-(n-1).sqlite3 in WAL mode, created
+// by Init (`bxwasm recovery init DIR --partitions N`). Snapshots are spread over the partitions by
+// PartitionOf (xxhash64 of step id, NUL, key, modulo n); executions and commits live in part-0. A LOCK file
+// held with flock keeps two runs from using one store; OpenSQLite refuses, before writing anything, a missing
+// directory, missing or extra partitions, corrupted or read-only files, a held lock, and a store of another
+// flow.
+package recovery

@@ -1,0 +1,180 @@
+package recovery
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+)
+
+// schema creates the tables of one partition file. Executions and commits are used in part-0 only.
+const schema = `
+PRAGMA journal_mode = WAL;
+CREATE TABLE meta (k TEXT PRIMARY KEY, v TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE snaps (
+	step_id TEXT NOT NULL, state_key TEXT NOT NULL, epoch INTEGER NOT NULL, state BLOB,
+	PRIMARY KEY (step_id, state_key, epoch)
+) WITHOUT ROWID;
+CREATE TABLE executions (ex INTEGER PRIMARY KEY, workers INTEGER NOT NULL, start_epoch INTEGER NOT NULL);
+CREATE TABLE commits (
+	ex INTEGER NOT NULL, worker INTEGER NOT NULL, epoch INTEGER NOT NULL, PRIMARY KEY (ex, worker)
+) WITHOUT ROWID;
+`
+
+// formatVersion is the layout version recorded in every partition's meta table.
+const formatVersion = "1"
+
+var partName = regexp.MustCompile(`^part-(0|[1-9][0-9]*)\.sqlite3$`)
+
+// PartitionFile is the name of partition i's file in a store directory.
+func PartitionFile(i int) string { return fmt.Sprintf("part-%d.sqlite3", i) }
+
+// Init creates a store of partitions partition files in dir (created if missing); it refuses a directory
+// that already holds partition files.
+func Init(dir string, partitions int) error {
+	if partitions < 1 {
+		return fmt.Errorf("%w: %d", ErrBadPartitionCount, partitions)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("recovery: create %s: %w", dir, err)
+	}
+	found, err := listPartitions(dir)
+	if err != nil {
+		return err
+	}
+	if len(found) > 0 {
+		return fmt.Errorf("%w: %s has %d partition files", ErrNotEmpty, dir, len(found))
+	}
+	id, err := newStoreID()
+	if err != nil {
+		return err
+	}
+	for i := range partitions {
+		if err := initPartition(filepath.Join(dir, PartitionFile(i)), id, i, partitions); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func newStoreID() (string, error) {
+	b := make([]byte, 8)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("recovery: store id: %w", err)
+	}
+	return hex.EncodeToString(b), nil
+}
+
+func initPartition(path, storeID string, i, n int) error {
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		return fmt.Errorf("recovery: create %s: %w", path, err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	if _, err := db.ExecContext(ctx, schema); err != nil {
+		return fmt.Errorf("recovery: create %s: %w", path, err)
+	}
+	meta := map[string]string{
+		"format": formatVersion, "store_id": storeID, "flow_id": "",
+		"partition": strconv.Itoa(i), "partitions": strconv.Itoa(n),
+	}
+	for k, v := range meta {
+		if _, err := db.ExecContext(ctx, `INSERT INTO meta (k, v) VALUES (?, ?)`, k, v); err != nil {
+			return fmt.Errorf("recovery: create %s: %w", path, err)
+		}
+	}
+	return db.Close()
+}
+
+// listPartitions returns the partition indices found in dir, sorted.
+func listPartitions(dir string) ([]int, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("recovery: read %s: %w", dir, err)
+	}
+	var found []int
+	for _, e := range entries {
+		if m := partName.FindStringSubmatch(e.Name()); m != nil {
+			i, err := strconv.Atoi(m[1])
+			if err != nil {
+				continue
+			}
+			found = append(found, i)
+		}
+	}
+	slices.Sort(found)
+	return found, nil
+}
+
+// checkDir reports a missing store directory with how to create it.
+func checkDir(dir string) error {
+	st, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("%w: %s (create it with `bxwasm recovery init %s --partitions N`)", ErrNoDir, dir, dir)
+	case err != nil:
+		return fmt.Errorf("recovery: %w", err)
+	case !st.IsDir():
+		return fmt.Errorf("%w: %s", ErrNotDir, dir)
+	}
+	return nil
+}
+
+// checkNumbering reports gaps in the partition numbering 0..n-1.
+func checkNumbering(dir string, found []int) error {
+	var missing []string
+	next := 0
+	for _, i := range found {
+		for ; next < i; next++ {
+			missing = append(missing, PartitionFile(next))
+		}
+		next = i + 1
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("%w: %s lacks %s (found %d files up to %s)", ErrMissingPartition, dir,
+			strings.Join(missing, ", "), len(found), PartitionFile(found[len(found)-1]))
+	}
+	return nil
+}
+
+// checkWritable refuses a directory or a partition file (or its WAL files) that cannot be written.
+func checkWritable(dir string, n int) error {
+	paths := []string{dir}
+	for i := range n {
+		p := filepath.Join(dir, PartitionFile(i))
+		paths = append(paths, p, p+"-wal", p+"-shm")
+	}
+	for _, p := range paths {
+		if err := writable(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writable fails for a path whose owner write bit is clear (even for root) or that access(2) refuses;
+// a missing path is fine.
+func writable(path string) error {
+	st, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("recovery: %w", err)
+	}
+	if st.Mode().Perm()&0o200 == 0 || syscall.Access(path, 2) != nil {
+		return fmt.Errorf("%w: %s is not writable (mode %v)", ErrReadOnly, path, st.Mode().Perm())
+	}
+	return nil
+}

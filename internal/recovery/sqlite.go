@@ -1,0 +1,223 @@
+package recovery
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"sync"
+
+	_ "modernc.org/sqlite" // database/sql driver "sqlite"
+)
+
+// SQLiteOptions configures OpenSQLite.
+type SQLiteOptions struct {
+	// FlowID names the flow; a store that already belongs to another flow is refused. Empty skips the check
+	// (as `bxwasm recovery inspect` does). It is recorded at the first Begin.
+	FlowID string
+	// Create creates the directory and Partitions partition files when the directory holds none.
+	Create bool
+	// Partitions is the partition count used by Create (default 1).
+	Partitions int
+}
+
+// SQLite is a Store in a directory of SQLite partition files. Its methods are safe for concurrent use.
+type SQLite struct {
+	dir    string
+	flowID string
+	parts  []*sql.DB
+	lock   *os.File
+	mu     struct {
+		sync.Mutex
+		closed    bool
+		flowSaved bool
+	}
+}
+
+// partMeta is the meta table of one partition file.
+type partMeta struct {
+	storeID, flowID string
+	partition, n    int
+}
+
+// OpenSQLite opens the store in dir. Every check runs before anything is written: a missing directory,
+// no partition files, a gap in the numbering, a read-only directory or file, a held lock, a corrupted
+// file (PRAGMA quick_check), files of different stores and a store of another flow are each an error.
+func OpenSQLite(ctx context.Context, dir string, opts SQLiteOptions) (*SQLite, error) {
+	n, err := prepareDir(dir, opts)
+	if err != nil {
+		return nil, err
+	}
+	lock, err := lockDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	s := &SQLite{dir: dir, flowID: opts.FlowID, lock: lock}
+	if err := s.openParts(ctx, n); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// prepareDir runs the checks that need no lock (creating the store with opts.Create) and returns the
+// partition count found.
+func prepareDir(dir string, opts SQLiteOptions) (int, error) {
+	if opts.Create {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return 0, fmt.Errorf("recovery: create %s: %w", dir, err)
+		}
+	}
+	if err := checkDir(dir); err != nil {
+		return 0, err
+	}
+	found, err := listPartitions(dir)
+	if err != nil {
+		return 0, err
+	}
+	if len(found) == 0 && opts.Create {
+		if err := writable(dir); err != nil {
+			return 0, err
+		}
+		if err := Init(dir, max(opts.Partitions, 1)); err != nil {
+			return 0, err
+		}
+		found, err = listPartitions(dir)
+		if err != nil {
+			return 0, err
+		}
+	}
+	if len(found) == 0 {
+		return 0, fmt.Errorf("%w in %s (create them with `bxwasm recovery init %s --partitions N`)",
+			ErrNoPartitions, dir, dir)
+	}
+	if err := checkNumbering(dir, found); err != nil {
+		return 0, err
+	}
+	return len(found), checkWritable(dir, len(found))
+}
+
+func (s *SQLite) openParts(ctx context.Context, n int) error {
+	metas := make([]partMeta, n)
+	for i := range n {
+		db, m, err := openPart(ctx, filepath.Join(s.dir, PartitionFile(i)))
+		if err != nil {
+			return err
+		}
+		s.parts = append(s.parts, db)
+		metas[i] = m
+	}
+	return s.checkMetas(metas)
+}
+
+// openPart opens one partition file, checks its integrity and reads its meta table.
+func openPart(ctx context.Context, path string) (*sql.DB, partMeta, error) {
+	db, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(5000)&_pragma=synchronous(NORMAL)")
+	if err != nil {
+		return nil, partMeta{}, fmt.Errorf("recovery: open %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(1)
+	m, err := checkPart(ctx, db)
+	if err != nil {
+		db.Close()
+		return nil, partMeta{}, fmt.Errorf("%w: %s: %v", ErrCorrupt, path, err)
+	}
+	return db, m, nil
+}
+
+func checkPart(ctx context.Context, db *sql.DB) (partMeta, error) {
+	var res string
+	if err := db.QueryRowContext(ctx, `PRAGMA quick_check(1)`).Scan(&res); err != nil {
+		return partMeta{}, err
+	}
+	if res != "ok" {
+		return partMeta{}, errors.New(res)
+	}
+	return readMeta(ctx, db)
+}
+
+func readMeta(ctx context.Context, db *sql.DB) (partMeta, error) {
+	rows, err := db.QueryContext(ctx, `SELECT k, v FROM meta`)
+	if err != nil {
+		return partMeta{}, err
+	}
+	defer rows.Close()
+	kv := map[string]string{}
+	for rows.Next() {
+		var k, v string
+		if err := rows.Scan(&k, &v); err != nil {
+			return partMeta{}, err
+		}
+		kv[k] = v
+	}
+	if err := rows.Err(); err != nil {
+		return partMeta{}, err
+	}
+	if kv["format"] != formatVersion {
+		return partMeta{}, fmt.Errorf("unknown format %q (want %s)", kv["format"], formatVersion)
+	}
+	m := partMeta{storeID: kv["store_id"], flowID: kv["flow_id"]}
+	m.partition, err = strconv.Atoi(kv["partition"])
+	if err == nil {
+		m.n, err = strconv.Atoi(kv["partitions"])
+	}
+	return m, err
+}
+
+// checkMetas checks that the files are the partitions of one store, of this flow.
+func (s *SQLite) checkMetas(metas []partMeta) error {
+	first := metas[0]
+	for i, m := range metas {
+		if m.storeID != first.storeID || m.partition != i {
+			return fmt.Errorf("%w: %s is partition %d of store %s, %s is partition 0 of store %s", ErrMixedPartitions,
+				PartitionFile(i), m.partition, m.storeID, PartitionFile(0), first.storeID)
+		}
+		if m.n != len(metas) {
+			return fmt.Errorf("%w: %s: store has %d partitions, found %d files", ErrMissingPartition,
+				s.dir, m.n, len(metas))
+		}
+		if m.flowID != first.flowID {
+			return fmt.Errorf("%w: partitions disagree: %q and %q", ErrMixedPartitions, first.flowID, m.flowID)
+		}
+	}
+	if first.flowID != "" && s.flowID != "" && first.flowID != s.flowID {
+		return fmt.Errorf("%w: %s belongs to flow %q, not %q", ErrFlowMismatch, s.dir, first.flowID, s.flowID)
+	}
+	s.mu.flowSaved = first.flowID != "" || s.flowID == ""
+	return nil
+}
+
+// Dir is the store's directory.
+func (s *SQLite) Dir() string { return s.dir }
+
+// Close closes the partition files and releases the lock; it is idempotent.
+func (s *SQLite) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.mu.closed {
+		return nil
+	}
+	s.mu.closed = true
+	var errs []error
+	for _, db := range s.parts {
+		errs = append(errs, db.Close())
+	}
+	if s.lock != nil {
+		errs = append(errs, s.lock.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// open returns ErrClosed once the store is closed.
+func (s *SQLite) open() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.mu.closed {
+		return ErrClosed
+	}
+	return nil
+}

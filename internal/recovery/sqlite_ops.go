@@ -1,0 +1,198 @@
+package recovery
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// Begin records a new execution in part-0 (and the flow id in every partition on the first Begin).
+func (s *SQLite) Begin(ctx context.Context, workers int) (uint64, error) {
+	if workers < 1 {
+		return 0, fmt.Errorf("%w: %d", ErrBadWorkers, workers)
+	}
+	if err := s.saveFlow(ctx); err != nil {
+		return 0, err
+	}
+	var number uint64
+	err := s.inTx(ctx, s.parts[0], func(tx *sql.Tx) error {
+		execs, err := history(ctx, tx)
+		if err != nil {
+			return err
+		}
+		number = uint64(len(execs)) + 1
+		_, err = tx.ExecContext(ctx, `INSERT INTO executions (ex, workers, start_epoch) VALUES (?, ?, ?)`,
+			number, workers, resumeFrom(execs))
+		return err
+	})
+	return number, err
+}
+
+// saveFlow records the flow id in every partition the first time a flow uses the store.
+func (s *SQLite) saveFlow(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.mu.closed {
+		return ErrClosed
+	}
+	if s.mu.flowSaved {
+		return nil
+	}
+	for _, db := range s.parts {
+		if _, err := db.ExecContext(ctx, `UPDATE meta SET v = ? WHERE k = 'flow_id'`, s.flowID); err != nil {
+			return fmt.Errorf("recovery: save flow id: %w", err)
+		}
+	}
+	s.mu.flowSaved = true
+	return nil
+}
+
+// Write stores snapshots, one transaction per partition they fall in.
+func (s *SQLite) Write(ctx context.Context, snaps []Snapshot) error {
+	byPart := make([][]Snapshot, len(s.parts))
+	for _, sn := range snaps {
+		p := PartitionOf(sn.StepID, sn.Key, len(s.parts))
+		byPart[p] = append(byPart[p], sn)
+	}
+	for p, group := range byPart {
+		if len(group) == 0 {
+			continue
+		}
+		if err := s.inTx(ctx, s.parts[p], func(tx *sql.Tx) error { return insertSnaps(ctx, tx, group) }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func insertSnaps(ctx context.Context, tx *sql.Tx, snaps []Snapshot) error {
+	st, err := tx.PrepareContext(ctx,
+		`INSERT OR REPLACE INTO snaps (step_id, state_key, epoch, state) VALUES (?, ?, ?, ?)`)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	for _, sn := range snaps {
+		var state any // nil: NULL (tombstone)
+		if sn.State != nil {
+			state = sn.State
+		}
+		if _, err := st.ExecContext(ctx, sn.StepID, sn.Key, sn.Epoch, state); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Commit records worker's frontier in execution; the frontier never moves back.
+func (s *SQLite) Commit(ctx context.Context, execution uint64, worker int, epoch uint64) error {
+	return s.inTx(ctx, s.parts[0], func(tx *sql.Tx) error {
+		execs, err := history(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if err := checkCommit(execs, execution, worker); err != nil {
+			return err
+		}
+		epoch = max(epoch, execs[execution-1].Frontiers[worker])
+		_, err = tx.ExecContext(ctx, `INSERT OR REPLACE INTO commits (ex, worker, epoch) VALUES (?, ?, ?)`,
+			execution, worker, epoch)
+		return err
+	})
+}
+
+// ResumeEpoch returns the epoch a new execution starts at.
+func (s *SQLite) ResumeEpoch(ctx context.Context) (uint64, error) {
+	if err := s.open(); err != nil {
+		return 0, err
+	}
+	execs, err := history(ctx, s.parts[0])
+	if err != nil {
+		return 0, fmt.Errorf("recovery: resume epoch: %w", err)
+	}
+	return resumeFrom(execs), nil
+}
+
+// GC drops superseded snapshots in every partition, one transaction each.
+func (s *SQLite) GC(ctx context.Context, before uint64) error {
+	for _, db := range s.parts {
+		err := s.inTx(ctx, db, func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM snaps WHERE epoch < (SELECT max(l.epoch) FROM snaps l
+				WHERE l.step_id = snaps.step_id AND l.state_key = snaps.state_key AND l.epoch <= ?)`, before); err != nil {
+				return err
+			}
+			// What is left at or before `before` is each key's latest snapshot: drop it if a tombstone.
+			_, err := tx.ExecContext(ctx, `DELETE FROM snaps WHERE epoch <= ? AND state IS NULL`, before)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// inTx runs fn in a transaction on db, wrapping its error.
+func (s *SQLite) inTx(ctx context.Context, db *sql.DB, fn func(*sql.Tx) error) error {
+	if err := s.open(); err != nil {
+		return err
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("recovery: begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return fmt.Errorf("recovery: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("recovery: commit: %w", err)
+	}
+	return nil
+}
+
+// querier is a *sql.DB or a *sql.Tx.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// history reads every execution with its workers' frontiers from part-0.
+func history(ctx context.Context, q querier) ([]Execution, error) {
+	rows, err := q.QueryContext(ctx, `SELECT ex, workers, start_epoch FROM executions ORDER BY ex`)
+	if err != nil {
+		return nil, err
+	}
+	var execs []Execution
+	for rows.Next() {
+		var ex Execution
+		if err := rows.Scan(&ex.Number, &ex.Workers, &ex.StartEpoch); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		execs = append(execs, newExecution(ex.Number, ex.Workers, ex.StartEpoch))
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return execs, readCommits(ctx, q, execs)
+}
+
+func readCommits(ctx context.Context, q querier, execs []Execution) error {
+	rows, err := q.QueryContext(ctx, `SELECT ex, worker, epoch FROM commits`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var ex, epoch uint64
+		var worker int
+		if err := rows.Scan(&ex, &worker, &epoch); err != nil {
+			return err
+		}
+		if ex >= 1 && ex <= uint64(len(execs)) && worker >= 0 && worker < execs[ex-1].Workers {
+			execs[ex-1].Frontiers[worker] = epoch
+		}
+	}
+	return rows.Err()
+}

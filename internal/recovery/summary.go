@@ -1,0 +1,110 @@
+package recovery
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Inspect opens the store in dir without a flow check (taking its lock, so not while a run holds it) and
+// summarizes it.
+func Inspect(ctx context.Context, dir string) (Summary, error) {
+	s, err := OpenSQLite(ctx, dir, SQLiteOptions{})
+	if err != nil {
+		return Summary{}, err
+	}
+	defer s.Close()
+	return s.Summary(ctx)
+}
+
+// Summary describes the store: executions, resume epoch and snapshots per step.
+func (s *SQLite) Summary(ctx context.Context) (Summary, error) {
+	if err := s.open(); err != nil {
+		return Summary{}, err
+	}
+	execs, err := history(ctx, s.parts[0])
+	if err != nil {
+		return Summary{}, fmt.Errorf("recovery: summary: %w", err)
+	}
+	m, err := readMeta(ctx, s.parts[0])
+	if err != nil {
+		return Summary{}, fmt.Errorf("recovery: summary: %w", err)
+	}
+	sum := Summary{FlowID: m.flowID, Partitions: len(s.parts), Executions: execs, ResumeEpoch: resumeFrom(execs)}
+	steps := map[string]*StepSummary{}
+	for _, db := range s.parts {
+		if err := countSteps(ctx, db, steps); err != nil {
+			return Summary{}, fmt.Errorf("recovery: summary: %w", err)
+		}
+	}
+	sum.Steps = sortedSteps(steps)
+	return sum, nil
+}
+
+func countSteps(ctx context.Context, q querier, steps map[string]*StepSummary) error {
+	rows, err := q.QueryContext(ctx, `SELECT step_id, count(*), total(state IS NULL), total(length(state))
+		FROM snaps GROUP BY step_id`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var n int64
+		var tomb, bytes float64
+		if err := rows.Scan(&id, &n, &tomb, &bytes); err != nil {
+			return err
+		}
+		st := stepOf(steps, id)
+		st.Snapshots += n
+		st.Tombstones += int64(tomb)
+		st.Bytes += int64(bytes)
+	}
+	return rows.Err()
+}
+
+func stepOf(steps map[string]*StepSummary, id string) *StepSummary {
+	st := steps[id]
+	if st == nil {
+		st = &StepSummary{StepID: id}
+		steps[id] = st
+	}
+	return st
+}
+
+func sortedSteps(steps map[string]*StepSummary) []StepSummary {
+	out := make([]StepSummary, 0, len(steps))
+	for _, st := range steps {
+		out = append(out, *st)
+	}
+	slices.SortFunc(out, func(a, b StepSummary) int { return strings.Compare(a.StepID, b.StepID) })
+	return out
+}
+
+// Summary describes the store: executions, resume epoch and snapshots per step.
+func (m *Memory) Summary(context.Context) (Summary, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.mu.closed {
+		return Summary{}, ErrClosed
+	}
+	sum := Summary{ResumeEpoch: resumeFrom(m.mu.execs)}
+	for _, ex := range m.mu.execs {
+		ex.Frontiers = slices.Clone(ex.Frontiers)
+		sum.Executions = append(sum.Executions, ex)
+	}
+	steps := map[string]*StepSummary{}
+	for k, vs := range m.mu.snaps {
+		st := stepOf(steps, k.step)
+		for _, v := range vs {
+			st.Snapshots++
+			st.Bytes += int64(len(v.state))
+			if v.state == nil {
+				st.Tombstones++
+			}
+		}
+	}
+	sum.Steps = sortedSteps(steps)
+	return sum, nil
+}
