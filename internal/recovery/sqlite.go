@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"sync"
 
@@ -130,14 +131,34 @@ func openPart(ctx context.Context, path string) (*sql.DB, partMeta, error) {
 }
 
 func checkPart(ctx context.Context, db *sql.DB) (partMeta, error) {
-	var res string
-	if err := db.QueryRowContext(ctx, `PRAGMA quick_check(1)`).Scan(&res); err != nil {
+	if err := quickCheck(ctx, db); err != nil {
 		return partMeta{}, err
 	}
-	if res != "ok" {
-		return partMeta{}, errors.New(res)
-	}
 	return readMeta(ctx, db)
+}
+
+// quickCheck runs PRAGMA quick_check and returns its first findings as an error.
+func quickCheck(ctx context.Context, db *sql.DB) error {
+	rows, err := db.QueryContext(ctx, `PRAGMA quick_check(4)`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var found []string
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			return err
+		}
+		found = append(found, strings.TrimSpace(line))
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(found) == 1 && found[0] == "ok" {
+		return nil
+	}
+	return errors.New(strings.Join(found, "; "))
 }
 
 func readMeta(ctx context.Context, db *sql.DB) (partMeta, error) {

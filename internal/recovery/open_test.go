@@ -1,0 +1,219 @@
+package recovery
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// initWith creates a store of n partitions in a new directory, with some snapshots so files have pages.
+func initWith(t *testing.T, n int) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "store")
+	s, err := OpenSQLite(context.Background(), dir, SQLiteOptions{FlowID: "flow", Create: true, Partitions: n})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Begin(context.Background(), 1); err != nil {
+		t.Fatal(err)
+	}
+	var snaps []Snapshot
+	for i := range 2000 {
+		snaps = append(snaps, snap("s", fmt.Sprintf("key-%d", i), 1, strings.Repeat("x", 100)))
+	}
+	if err := s.Write(context.Background(), snaps); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// fingerprint hashes every file in dir but the lock, to show a refused open wrote nothing.
+func fingerprint(t *testing.T, dir string) map[string][32]byte {
+	t.Helper()
+	out := map[string][32]byte{}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if e.Name() == LockFile || e.IsDir() {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[e.Name()] = sha256.Sum256(b)
+	}
+	return out
+}
+
+func TestOpenSQLiteRefuses(t *testing.T) {
+	cases := []struct {
+		name  string
+		setup func(t *testing.T) string // returns the directory to open
+		flow  string
+		want  error
+		msg   []string
+	}{
+		{"missing directory", func(t *testing.T) string { return filepath.Join(t.TempDir(), "nope") },
+			"", ErrNoDir, []string{"nope", "bxwasm recovery init"}},
+		{"not a directory", func(t *testing.T) string {
+			p := filepath.Join(t.TempDir(), "file")
+			must(t, os.WriteFile(p, nil, 0o644))
+			return p
+		}, "", ErrNotDir, nil},
+		{"no partition files", func(t *testing.T) string { return t.TempDir() },
+			"", ErrNoPartitions, []string{"bxwasm recovery init"}},
+		{"gap in the numbering", func(t *testing.T) string {
+			dir := initWith(t, 4)
+			must(t, os.Remove(filepath.Join(dir, "part-1.sqlite3")))
+			return dir
+		}, "", ErrMissingPartition, []string{"part-1.sqlite3"}},
+		{"last partition missing", func(t *testing.T) string {
+			dir := initWith(t, 3)
+			must(t, os.Remove(filepath.Join(dir, "part-2.sqlite3")))
+			return dir
+		}, "", ErrMissingPartition, []string{"3 partitions, found 2"}},
+		{"garbage file", func(t *testing.T) string {
+			dir := initWith(t, 2)
+			must(t, os.WriteFile(filepath.Join(dir, "part-1.sqlite3"), []byte(strings.Repeat("junk", 5000)), 0o644))
+			return dir
+		}, "", ErrCorrupt, []string{"part-1.sqlite3"}},
+		{"truncated file", func(t *testing.T) string {
+			dir := initWith(t, 2)
+			p := filepath.Join(dir, "part-0.sqlite3")
+			st, err := os.Stat(p)
+			must(t, err)
+			must(t, os.Truncate(p, st.Size()/2))
+			return dir
+		}, "", ErrCorrupt, []string{"part-0.sqlite3"}},
+		{"empty file", func(t *testing.T) string {
+			dir := initWith(t, 2)
+			must(t, os.Truncate(filepath.Join(dir, "part-1.sqlite3"), 0))
+			return dir
+		}, "", ErrCorrupt, []string{"part-1.sqlite3"}},
+		{"corrupted page", func(t *testing.T) string {
+			dir := initWith(t, 1)
+			f, err := os.OpenFile(filepath.Join(dir, "part-0.sqlite3"), os.O_RDWR, 0)
+			must(t, err)
+			_, err = f.WriteAt([]byte(strings.Repeat("\xff", 64)), 10*4096) // a page header in the middle
+			must(t, err)
+			must(t, f.Close())
+			return dir
+		}, "", ErrCorrupt, []string{"part-0.sqlite3"}},
+		{"read-only file", func(t *testing.T) string {
+			dir := initWith(t, 2)
+			must(t, os.Chmod(filepath.Join(dir, "part-1.sqlite3"), 0o444))
+			return dir
+		}, "", ErrReadOnly, []string{"part-1.sqlite3"}},
+		{"read-only directory", func(t *testing.T) string {
+			dir := initWith(t, 2)
+			must(t, os.Chmod(dir, 0o555))
+			t.Cleanup(func() { os.Chmod(dir, 0o755) })
+			return dir
+		}, "", ErrReadOnly, []string{"not writable"}},
+		{"held by another run", func(t *testing.T) string {
+			dir := initWith(t, 2)
+			s, err := OpenSQLite(context.Background(), dir, SQLiteOptions{})
+			must(t, err)
+			t.Cleanup(func() { s.Close() })
+			return dir
+		}, "", ErrLocked, []string{fmt.Sprintf("pid %d", os.Getpid()), LockFile}},
+		{"another flow", func(t *testing.T) string { return initWith(t, 2) },
+			"other", ErrFlowMismatch, []string{`"flow"`, `"other"`}},
+		{"partition of another store", func(t *testing.T) string {
+			dir, other := initWith(t, 2), initWith(t, 2)
+			b, err := os.ReadFile(filepath.Join(other, "part-1.sqlite3"))
+			must(t, err)
+			must(t, os.WriteFile(filepath.Join(dir, "part-1.sqlite3"), b, 0o644))
+			return dir
+		}, "", ErrMixedPartitions, []string{"part-1.sqlite3"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := tc.setup(t)
+			before := fingerprint(t, dir)
+			s, err := OpenSQLite(context.Background(), dir, SQLiteOptions{FlowID: tc.flow})
+			if err == nil {
+				s.Close()
+			}
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("err = %v; want %v", err, tc.want)
+			}
+			t.Log(err)
+			for _, m := range tc.msg {
+				if !strings.Contains(err.Error(), m) {
+					t.Errorf("error %q does not mention %q", err, m)
+				}
+			}
+			if after := fingerprint(t, dir); fmt.Sprint(after) != fmt.Sprint(before) {
+				t.Errorf("files changed by a refused open:\nbefore %x\nafter  %x", before, after)
+			}
+		})
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestInitRefuses(t *testing.T) {
+	cases := []struct {
+		name       string
+		dir        func(t *testing.T) string
+		partitions int
+		want       error
+	}{
+		{"zero partitions", func(t *testing.T) string { return t.TempDir() }, 0, ErrBadPartitionCount},
+		{"existing store", func(t *testing.T) string { return initWith(t, 2) }, 2, ErrNotEmpty},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := Init(tc.dir(t), tc.partitions); !errors.Is(err, tc.want) {
+				t.Fatalf("err = %v; want %v", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestSQLiteReopen(t *testing.T) {
+	ctx := context.Background()
+	dir := initWith(t, 3)
+	s, err := OpenSQLite(ctx, dir, SQLiteOptions{FlowID: "flow"})
+	must(t, err)
+	must(t, s.Commit(ctx, 1, 0, 1))
+	must(t, s.Write(ctx, []Snapshot{tomb("s", "key-7", 2)}))
+	must(t, s.Close())
+	s, err = OpenSQLite(ctx, dir, SQLiteOptions{FlowID: "flow"})
+	must(t, err)
+	defer s.Close()
+	if got, err := s.ResumeEpoch(ctx); err != nil || got != 2 {
+		t.Fatalf("ResumeEpoch = %d, %v; want 2", got, err)
+	}
+	if got := loadAll(t, s, 1, all); len(got) != 2000 {
+		t.Fatalf("loaded %d keys at epoch 1; want 2000", len(got))
+	}
+	if got := loadAll(t, s, 2, all); len(got) != 1999 {
+		t.Fatalf("loaded %d keys at epoch 2; want 1999", len(got))
+	}
+}
+
+func TestInspect(t *testing.T) {
+	ctx := context.Background()
+	dir := initWith(t, 2)
+	sum, err := Inspect(ctx, dir)
+	must(t, err)
+	want := Summary{FlowID: "flow", Partitions: 2, ResumeEpoch: 1,
+		Executions: []Execution{{Number: 1, Workers: 1, StartEpoch: 1, Frontiers: []uint64{0}}},
+		Steps:      []StepSummary{{StepID: "s", Snapshots: 2000, Bytes: 200000}}}
+	if fmt.Sprint(sum) != fmt.Sprint(want) {
+		t.Fatalf("Inspect = %+v; want %+v", sum, want)
+	}
+}
