@@ -23,9 +23,10 @@ type streams struct {
 
 // cli is the command line.
 type cli struct {
-	Version kong.VersionFlag `help:"Print the version and exit."`
-	Run     runCmd           `cmd:"" help:"Run a dataflow until its inputs end."`
-	Inspect inspectCmd       `cmd:"" help:"Describe a module: its flows, ABI version and imports."`
+	Version  kong.VersionFlag `help:"Print the version and exit."`
+	Run      runCmd           `cmd:"" help:"Run a dataflow until its inputs end."`
+	Inspect  inspectCmd       `cmd:"" help:"Describe a module: its flows, ABI version and imports."`
+	Recovery recoveryCmd      `cmd:"" help:"Create or describe a recovery store (the engine does not write one yet)."`
 }
 
 const description = `Run Bytewax-style dataflows whose logic is a WebAssembly module.

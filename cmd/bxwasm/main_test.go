@@ -300,3 +300,23 @@ func TestInterrupt(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q; want 1 and an interrupted error", code, errOut.String())
 	}
 }
+
+func TestRecoveryInitAndInspect(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "store")
+	r := bxwasm(t, t.TempDir(), "", nil, "recovery", "init", dir, "--partitions", "3")
+	if r.code != 0 || !strings.Contains(r.stdout, "created 3 partition files") {
+		t.Fatalf("init: exit %d, %q %q", r.code, r.stdout, r.err)
+	}
+	r = bxwasm(t, t.TempDir(), "", nil, "recovery", "inspect", dir)
+	if r.code != 0 || !strings.Contains(r.stdout, "(3 partitions)") || !strings.Contains(r.stdout, "resume epoch  1") {
+		t.Fatalf("inspect: exit %d, %q %q", r.code, r.stdout, r.err)
+	}
+	r = bxwasm(t, t.TempDir(), "", nil, "recovery", "init", dir, "--partitions", "3")
+	if r.code == 0 || !strings.Contains(r.err, "already holds a store") {
+		t.Fatalf("second init: exit %d, %q", r.code, r.err)
+	}
+	r = bxwasm(t, t.TempDir(), "", nil, "recovery", "inspect", filepath.Join(dir, "nope"))
+	if r.code == 0 || !strings.Contains(r.err, "bxwasm recovery init") {
+		t.Fatalf("inspect of nothing: exit %d, %q", r.code, r.err)
+	}
+}
