@@ -132,7 +132,7 @@ func TestErrors(t *testing.T) {
 		env  []string
 		want string // the whole stderr
 	}{
-		{"no command", nil, nil, "bxwasm: error: expected one of \"run\", \"inspect\"\n"},
+		{"no command", nil, nil, "bxwasm: error: expected one of \"run\", \"inspect\", \"recovery\"\n"},
 		{"unknown command", []string{"walk"}, nil, "bxwasm: error: unexpected argument walk\n"},
 		{"unknown flag", []string{"run", "x.wasm", "--bogus"}, nil, "bxwasm: error: unknown flag --bogus\n"},
 		{"missing target", []string{"run"}, nil, "bxwasm: error: expected \"<MODULE[:FLOW]>\"\n"},
