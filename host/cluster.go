@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/nats-io/nats.go"
 
@@ -86,24 +87,46 @@ func subscribeFinish(nc *nats.Conn, run string, processes int) (*finish, error) 
 func (f *finish) Unsubscribe() { _ = f.sub.Unsubscribe() }
 
 // wait announces this process finished and waits for every other one, or
-// for the first failure among them.
+// for the first failure among them. It repeats its announcement while it
+// waits, and for a moment after it has heard everyone, because a process
+// that exits takes its unsent messages (and, in a manual cluster, its NATS
+// server) with it: a slower process must still hear it once.
 func (f *finish) wait(ctx context.Context, nc *nats.Conn, process int, watch <-chan error) error {
-	if err := nc.Publish(fmt.Sprintf("%s%d", f.subject, process), nil); err != nil {
-		return fmt.Errorf("host: announcing the end of process %d: %w", process, err)
-	}
+	subject := fmt.Sprintf("%s%d", f.subject, process)
+	tick := time.NewTicker(finishRepeat)
+	defer tick.Stop()
 	seen := map[string]bool{}
-	for len(seen) < f.n {
+	var heardAll time.Time
+	for {
+		if err := nc.Publish(subject, nil); err != nil {
+			return fmt.Errorf("host: announcing the end of process %d: %w", process, err)
+		}
+		if len(seen) == f.n {
+			if heardAll.IsZero() {
+				heardAll = time.Now()
+			}
+			if time.Since(heardAll) >= finishLinger {
+				return nc.Flush()
+			}
+		}
 		select {
 		case m := <-f.ch:
 			seen[m.Subject] = true
+		case <-tick.C:
 		case err := <-watch:
 			return err
 		case <-ctx.Done():
 			return context.Cause(ctx)
 		}
 	}
-	return nil
 }
+
+// finishRepeat is how often a finished process repeats that it finished;
+// finishLinger how long it keeps doing so after hearing every other one.
+const (
+	finishRepeat = 100 * time.Millisecond
+	finishLinger = 500 * time.Millisecond
+)
 
 // join exchanges partition lists with the other processes and waits for
 // every one of them.
