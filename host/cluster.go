@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -66,21 +67,46 @@ func (r *runner) runCluster(ctx context.Context) error {
 // share, so none reports success while another is still failing.
 type finish struct {
 	sub     *nats.Subscription
-	ch      chan *nats.Msg
 	subject string
 	n       int
+	heard   chan struct{} // signalled when a new process is heard
+	mu      struct {
+		sync.Mutex
+		seen map[string]bool
+	}
 }
 
 // subscribeFinish listens for the processes' finish notices; it must
 // happen before any process can finish.
 func subscribeFinish(nc *nats.Conn, run string, processes int) (*finish, error) {
-	f := &finish{ch: make(chan *nats.Msg, processes), subject: "bxwasm." + run + ".finished.", n: processes}
-	sub, err := nc.ChanSubscribe(f.subject+"*", f.ch)
+	f := &finish{subject: "bxwasm." + run + ".finished.", n: processes, heard: make(chan struct{}, 1)}
+	f.mu.seen = map[string]bool{}
+	sub, err := nc.Subscribe(f.subject+"*", f.record)
 	if err != nil {
 		return nil, fmt.Errorf("host: subscribing to finish notices: %w", err)
 	}
 	f.sub = sub
 	return f, nc.Flush()
+}
+
+// record notes a process's notice; repeats cost a map lookup.
+func (f *finish) record(m *nats.Msg) {
+	f.mu.Lock()
+	fresh := !f.mu.seen[m.Subject]
+	f.mu.seen[m.Subject] = true
+	f.mu.Unlock()
+	if fresh {
+		select {
+		case f.heard <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (f *finish) all() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.mu.seen) == f.n
 }
 
 // Unsubscribe stops listening.
@@ -95,13 +121,12 @@ func (f *finish) wait(ctx context.Context, nc *nats.Conn, process int, watch <-c
 	subject := fmt.Sprintf("%s%d", f.subject, process)
 	tick := time.NewTicker(finishRepeat)
 	defer tick.Stop()
-	seen := map[string]bool{}
 	var heardAll time.Time
 	for {
 		if err := nc.Publish(subject, nil); err != nil {
 			return fmt.Errorf("host: announcing the end of process %d: %w", process, err)
 		}
-		if len(seen) == f.n {
+		if f.all() {
 			if heardAll.IsZero() {
 				heardAll = time.Now()
 			}
@@ -110,8 +135,7 @@ func (f *finish) wait(ctx context.Context, nc *nats.Conn, process int, watch <-c
 			}
 		}
 		select {
-		case m := <-f.ch:
-			seen[m.Subject] = true
+		case <-f.heard:
 		case <-tick.C:
 		case err := <-watch:
 			return err
