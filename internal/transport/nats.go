@@ -254,7 +254,7 @@ func (t *NATS) fail(err error) {
 	}
 	t.errc <- err
 	for _, e := range t.eps {
-		e.signal()
+		e.in.signal()
 	}
 }
 

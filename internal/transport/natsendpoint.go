@@ -24,19 +24,14 @@ const ackDelay = 2 * time.Millisecond
 type natsEndpoint struct {
 	t        *NATS
 	index    int
-	ready    chan struct{}
+	in       inbox
 	inFlight atomic.Int64
 	seq      []uint64 // Send: next sequence number per receiver
 	buf      []byte   // Send: frame buffer
 	data     *nats.Subscription
 	expect   []uint64 // onData: next sequence number per sender
 	acked    []uint64 // onAck: credit acked so far per receiver
-	mu       struct {
-		sync.Mutex
-		queue  []Message
-		closed bool
-	}
-	credit struct {
+	credit   struct {
 		sync.Mutex
 		consumed []uint64 // cumulative bytes consumed per remote sender
 		sent     []uint64 // consumed as of the last ack per remote sender
@@ -49,7 +44,7 @@ type natsEndpoint struct {
 
 func newNATSEndpoint(t *NATS, index int) *natsEndpoint {
 	e := &natsEndpoint{
-		t: t, index: index, ready: make(chan struct{}, 1),
+		t: t, index: index, in: newInbox(),
 		seq: make([]uint64, t.total), expect: make([]uint64, t.total), acked: make([]uint64, t.total),
 	}
 	e.credit.consumed = make([]uint64, t.total)
@@ -71,7 +66,7 @@ func (e *natsEndpoint) Send(to int, m Message) error {
 	}
 	e.inFlight.Add(int64(m.Size()))
 	if e.t.local(to) {
-		return e.t.eps[to-e.t.first].enqueue(m)
+		return e.t.eps[to-e.t.first].in.put(m)
 	}
 	if e.t.closed() {
 		return ErrClosed
@@ -86,30 +81,12 @@ func (e *natsEndpoint) Send(to int, m Message) error {
 	return nil
 }
 
-// enqueue appends m to the endpoint's queue and wakes its worker.
-func (e *natsEndpoint) enqueue(m Message) error {
-	e.mu.Lock()
-	if e.mu.closed {
-		e.mu.Unlock()
-		return ErrClosed
-	}
-	e.mu.queue = append(e.mu.queue, m)
-	e.mu.Unlock()
-	e.signal()
-	return nil
-}
-
 // Receive returns credit consumed so far to remote senders, checks that
 // the NATS client dropped nothing, and appends the arrived messages.
 func (e *natsEndpoint) Receive(buf []Message) []Message {
 	e.flushCredit()
 	e.checkDropped()
-	e.mu.Lock()
-	buf = append(buf, e.mu.queue...)
-	clear(e.mu.queue)
-	e.mu.queue = e.mu.queue[:0]
-	e.mu.Unlock()
-	return buf
+	return e.in.drain(buf)
 }
 
 // checkDropped fails the transport if the client dropped messages for the
@@ -122,7 +99,7 @@ func (e *natsEndpoint) checkDropped() {
 
 // Ready is signalled when messages or credit may have arrived, or the
 // transport failed.
-func (e *natsEndpoint) Ready() <-chan struct{} { return e.ready }
+func (e *natsEndpoint) Ready() <-chan struct{} { return e.in.ready }
 
 // InFlight is the number of bytes sent, locally or remotely, that their
 // receivers have not consumed yet.
@@ -134,7 +111,7 @@ func (e *natsEndpoint) Consumed(from int, size int) {
 	if e.t.local(from) {
 		src := e.t.eps[from-e.t.first]
 		src.inFlight.Add(-int64(size))
-		src.signal()
+		src.in.signal()
 		return
 	}
 	if !e.t.remote(from) || size <= 0 {
@@ -208,7 +185,7 @@ func (e *natsEndpoint) onData(msg *nats.Msg) {
 		e.t.fail(&LossError{From: from, To: e.index, N: int(min(f.Seq-want, maxIndex))})
 	}
 	e.expect[from] = f.Seq + 1
-	_ = e.enqueue(f.Msg) // fails only after Close
+	_ = e.in.put(f.Msg) // fails only after Close
 }
 
 // onAck lowers InFlight by the credit a remote receiver returned.
@@ -227,23 +204,14 @@ func (e *natsEndpoint) onAck(msg *nats.Msg) {
 	}
 	e.inFlight.Add(-int64(a.Total - e.acked[a.Receiver]))
 	e.acked[a.Receiver] = a.Total
-	e.signal()
+	e.in.signal()
 }
 
 // close makes further sends to the endpoint fail and stops its ack timer.
 func (e *natsEndpoint) close() {
-	e.mu.Lock()
-	e.mu.closed = true
-	e.mu.Unlock()
+	e.in.close()
 	e.credit.Lock()
 	e.credit.timer.Stop()
 	e.credit.armed = false
 	e.credit.Unlock()
-}
-
-func (e *natsEndpoint) signal() {
-	select {
-	case e.ready <- struct{}{}:
-	default:
-	}
 }
