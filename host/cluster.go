@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sync"
-	"time"
 
 	"github.com/nats-io/nats.go"
 
@@ -35,7 +33,7 @@ func (r *runner) runCluster(ctx context.Context) error {
 		return err
 	}
 	defer mesh.Close()
-	fin, err := subscribeFinish(nc, r.opts.RunID, r.opts.Processes)
+	fin, err := cluster.SubscribeFinish(nc, r.opts.RunID, r.opts.Processes)
 	if err != nil {
 		return err
 	}
@@ -54,7 +52,7 @@ func (r *runner) runCluster(ctx context.Context) error {
 	err = runWatched(ctx, cfg, mesh.Watch(), tr.Err())
 	if err == nil {
 		mesh.Done()
-		err = fin.wait(ctx, nc, r.opts.ProcessID, mesh.Watch())
+		err = fin.Wait(ctx, nc, r.opts.ProcessID, mesh.Watch())
 	}
 	var remote *RemoteError
 	if err != nil && !errors.As(err, &remote) {
@@ -62,95 +60,6 @@ func (r *runner) runCluster(ctx context.Context) error {
 	}
 	return err
 }
-
-// finish tells a process when every process of the run has finished its
-// share, so none reports success while another is still failing.
-type finish struct {
-	sub     *nats.Subscription
-	subject string
-	n       int
-	heard   chan struct{} // signalled when a new process is heard
-	mu      struct {
-		sync.Mutex
-		seen map[string]bool
-	}
-}
-
-// subscribeFinish listens for the processes' finish notices; it must
-// happen before any process can finish.
-func subscribeFinish(nc *nats.Conn, run string, processes int) (*finish, error) {
-	f := &finish{subject: "bxwasm." + run + ".finished.", n: processes, heard: make(chan struct{}, 1)}
-	f.mu.seen = map[string]bool{}
-	sub, err := nc.Subscribe(f.subject+"*", f.record)
-	if err != nil {
-		return nil, fmt.Errorf("host: subscribing to finish notices: %w", err)
-	}
-	f.sub = sub
-	return f, nc.Flush()
-}
-
-// record notes a process's notice; repeats cost a map lookup.
-func (f *finish) record(m *nats.Msg) {
-	f.mu.Lock()
-	fresh := !f.mu.seen[m.Subject]
-	f.mu.seen[m.Subject] = true
-	f.mu.Unlock()
-	if fresh {
-		select {
-		case f.heard <- struct{}{}:
-		default:
-		}
-	}
-}
-
-func (f *finish) all() bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return len(f.mu.seen) == f.n
-}
-
-// Unsubscribe stops listening.
-func (f *finish) Unsubscribe() { _ = f.sub.Unsubscribe() }
-
-// wait announces this process finished and waits for every other one, or
-// for the first failure among them. It repeats its announcement while it
-// waits, and for a moment after it has heard everyone, because a process
-// that exits takes its unsent messages (and, in a manual cluster, its NATS
-// server) with it: a slower process must still hear it once.
-func (f *finish) wait(ctx context.Context, nc *nats.Conn, process int, watch <-chan error) error {
-	subject := fmt.Sprintf("%s%d", f.subject, process)
-	tick := time.NewTicker(finishRepeat)
-	defer tick.Stop()
-	var heardAll time.Time
-	for {
-		if err := nc.Publish(subject, nil); err != nil {
-			return fmt.Errorf("host: announcing the end of process %d: %w", process, err)
-		}
-		if f.all() {
-			if heardAll.IsZero() {
-				heardAll = time.Now()
-			}
-			if time.Since(heardAll) >= finishLinger {
-				return nc.Flush()
-			}
-		}
-		select {
-		case <-f.heard:
-		case <-tick.C:
-		case err := <-watch:
-			return err
-		case <-ctx.Done():
-			return context.Cause(ctx)
-		}
-	}
-}
-
-// finishRepeat is how often a finished process repeats that it finished;
-// finishLinger how long it keeps doing so after hearing every other one.
-const (
-	finishRepeat = 100 * time.Millisecond
-	finishLinger = 500 * time.Millisecond
-)
 
 // join exchanges partition lists with the other processes and waits for
 // every one of them.
