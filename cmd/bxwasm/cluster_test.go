@@ -77,14 +77,14 @@ func TestKilledProcessStopsTheCluster(t *testing.T) {
 	cmd := exec.Command(binary(t), "run", flows+":timer(60000)", "-p2")
 	cmd.Dir = t.TempDir()
 	cmd.Env = append(cleanEnv(), cacheEnv(t))
-	var errOut bytes.Buffer
-	cmd.Stderr = &errOut
+	var out, errOut testutil.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	defer cmd.Process.Kill()
 	children := waitChildren(t, cmd.Process.Pid, 2)
-	time.Sleep(time.Second) // let them join and start
+	waitFor(t, 60*time.Second, func() bool { return strings.Contains(out.String(), "notified") })
 	syscall.Kill(children[1], syscall.SIGKILL)
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
@@ -311,11 +311,12 @@ func TestManualClusterNamesALostProcess(t *testing.T) {
 	flows := testutil.BuildWasm(t, "../../host/testdata/flows")
 	addrs := freeAddrs(t, 2)
 	cmds := make([]*exec.Cmd, 2)
-	var errOut bytes.Buffer
+	var out, errOut testutil.Buffer
 	for i := range cmds {
 		cmds[i] = exec.Command(binary(t), "run", flows+":timer(60000)", "-i", strconv.Itoa(i), "-a", addrs)
 		cmds[i].Dir = t.TempDir()
 		cmds[i].Env = append(cleanEnv(), cacheEnv(t))
+		cmds[i].Stdout = &out
 		if i == 0 {
 			cmds[i].Stderr = &errOut
 		}
@@ -324,7 +325,9 @@ func TestManualClusterNamesALostProcess(t *testing.T) {
 		}
 		defer cmds[i].Process.Kill()
 	}
-	time.Sleep(2 * time.Second) // let them join
+	// The timer fires only once both processes have joined and the
+	// dataflow runs; killing earlier would test the join timeout instead.
+	waitFor(t, 60*time.Second, func() bool { return strings.Contains(out.String(), "notified") })
 	cmds[1].Process.Kill()
 	cmds[1].Wait()
 	done := make(chan error, 1)
@@ -337,5 +340,15 @@ func TestManualClusterNamesALostProcess(t *testing.T) {
 	lost := "process 1 (" + strings.Split(addrs, ";")[1] + ")"
 	if cmds[0].ProcessState.ExitCode() == 0 || !strings.Contains(errOut.String(), lost) {
 		t.Errorf("exit %d, stderr %q: want a failure naming %s", cmds[0].ProcessState.ExitCode(), errOut.String(), lost)
+	}
+}
+
+// waitFor polls cond until it holds, failing the test after timeout.
+func waitFor(t *testing.T, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(timeout); !cond(); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("condition not met within %s", timeout)
+		}
 	}
 }
