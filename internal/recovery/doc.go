@@ -26,8 +26,11 @@
 // Write is one transaction per partition file: a crash in the middle of a Write may leave the snapshots of an
 // epoch in some partitions and not in others. That is harmless: an epoch is only resumed from once every
 // worker has committed it, and a worker commits an epoch only after its Write returned. Snapshots of epochs
-// after the resume epoch are never read (Load reads at or before an epoch) and are overwritten when the epoch
-// is replayed.
+// at or after the resume epoch belong to epochs not every worker committed. They are not overwritten by the
+// replay: epochs are time-based, so the replay may put the same keys in other epochs, and a stale snapshot of
+// a later epoch would win a later Load. Begin therefore deletes them, tombstones too, in every partition,
+// before it records the new execution (a crash in between leaves a history the next Begin cleans the same
+// way). Begin must come before the execution's first Write.
 //
 // # Files
 //

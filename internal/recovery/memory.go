@@ -33,7 +33,8 @@ func NewMemory() *Memory {
 	return m
 }
 
-// Begin records a new execution with its worker count and returns its number.
+// Begin records a new execution with its worker count and returns its number; it drops every snapshot
+// (tombstones too) of an epoch at or after the resume epoch.
 func (m *Memory) Begin(_ context.Context, workers int) (uint64, error) {
 	if workers < 1 {
 		return 0, fmt.Errorf("%w: %d", ErrBadWorkers, workers)
@@ -43,9 +44,23 @@ func (m *Memory) Begin(_ context.Context, workers int) (uint64, error) {
 	if m.mu.closed {
 		return 0, ErrClosed
 	}
-	ex := newExecution(uint64(len(m.mu.execs))+1, workers, resumeFrom(m.mu.execs))
+	resume := resumeFrom(m.mu.execs)
+	m.dropFromLocked(resume)
+	ex := newExecution(uint64(len(m.mu.execs))+1, workers, resume)
 	m.mu.execs = append(m.mu.execs, ex)
 	return ex.Number, nil
+}
+
+// dropFromLocked deletes every version of an epoch >= epoch.
+func (m *Memory) dropFromLocked(epoch uint64) {
+	for k, vs := range m.mu.snaps {
+		i := latestAt(vs, epoch-1) + 1
+		if i == 0 {
+			delete(m.mu.snaps, k)
+			continue
+		}
+		m.mu.snaps[k] = slices.Clip(vs[:i])
+	}
 }
 
 // Write stores snapshots; a later snapshot of the same key and epoch replaces an earlier one.

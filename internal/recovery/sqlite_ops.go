@@ -6,7 +6,11 @@ import (
 	"fmt"
 )
 
-// Begin records a new execution in part-0 (and the flow id in every partition on the first Begin).
+// Begin records a new execution in part-0 (and the flow id in every partition on the first Begin). It first
+// drops every snapshot (tombstones too) of an epoch at or after the resume epoch in every partition: they
+// belong to epochs not every worker committed, and the replay may write the same keys at other epochs.
+// Part-0's snapshots go in the transaction that records the execution, after the other partitions, so a
+// crash in between leaves a history that the next Begin cleans up the same way.
 func (s *SQLite) Begin(ctx context.Context, workers int) (uint64, error) {
 	if workers < 1 {
 		return 0, fmt.Errorf("%w: %d", ErrBadWorkers, workers)
@@ -20,12 +24,33 @@ func (s *SQLite) Begin(ctx context.Context, workers int) (uint64, error) {
 		if err != nil {
 			return err
 		}
+		resume := resumeFrom(execs)
+		if err := s.dropFrom(ctx, resume); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, dropFromQuery, resume); err != nil {
+			return err
+		}
 		number = uint64(len(execs)) + 1
 		_, err = tx.ExecContext(ctx, `INSERT INTO executions (ex, workers, start_epoch) VALUES (?, ?, ?)`,
-			number, workers, resumeFrom(execs))
+			number, workers, resume)
 		return err
 	})
 	return number, err
+}
+
+// dropFromQuery deletes the snapshots of epochs >= ?.
+const dropFromQuery = `DELETE FROM snaps WHERE epoch >= ?`
+
+// dropFrom deletes the snapshots of epochs >= epoch in partitions 1..n-1 (one statement, so one
+// transaction, each).
+func (s *SQLite) dropFrom(ctx context.Context, epoch uint64) error {
+	for i, db := range s.parts[1:] {
+		if _, err := db.ExecContext(ctx, dropFromQuery, epoch); err != nil {
+			return fmt.Errorf("%s: %w", PartitionFile(i+1), err)
+		}
+	}
+	return nil
 }
 
 // saveFlow records the flow id in every partition the first time a flow uses the store.

@@ -3,6 +3,7 @@ package recovery
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 )
@@ -122,6 +123,23 @@ func TestStore(t *testing.T) {
 		{name: "only the last execution counts",
 			ops:    []op{begin(1), commit(1, 0, 9), begin(1)},
 			resume: 10},
+		{name: "Begin drops snapshots of uncommitted epochs",
+			ops: []op{begin(2), write(snap("s", "k", 1, "1")), write(snap("s", "k", 2, "2")),
+				write(snap("s", "k", 3, "3")), write(snap("s", "k", 4, "4")), write(snap("s", "k", 5, "5")),
+				commit(1, 0, 2), commit(1, 1, 2), begin(3)},
+			resume: 3, loadAt: 10, want: []Snapshot{snap("s", "k", 2, "2")}},
+		{name: "Begin drops tombstones of uncommitted epochs",
+			ops:    []op{begin(1), write(snap("s", "k", 1, "a")), write(tomb("s", "k", 3)), commit(1, 0, 2), begin(1)},
+			resume: 3, loadAt: 10, want: []Snapshot{snap("s", "k", 1, "a")}},
+		{name: "Begin drops uncommitted epochs in every partition",
+			ops:    append(append([]op{begin(1)}, keysAt(1, 2, 3, 4)...), commit(1, 0, 2), begin(1)),
+			resume: 3, loadAt: 10, want: keysAt2()},
+		{name: "Begin drops nothing on an empty history",
+			ops:    []op{write(snap("s", "k", 4, "d")), begin(1)},
+			resume: 1, loadAt: 10},
+		{name: "Begin keeps committed epochs",
+			ops:    []op{begin(1), write(snap("s", "k", 1, "a")), write(snap("s", "k", 2, "b")), commit(1, 0, 2), begin(1)},
+			resume: 3, loadAt: 10, want: []Snapshot{snap("s", "k", 2, "b")}},
 		{name: "GC keeps the state seen at its epoch",
 			ops: []op{write(snap("s", "k", 1, "a"), snap("s", "j", 1, "x")), write(snap("s", "k", 2, "b")),
 				write(snap("s", "k", 4, "d")), gc(3)},
@@ -157,6 +175,28 @@ func TestStore(t *testing.T) {
 			})
 		}
 	}
+}
+
+// keysAt writes keys k0..k19 (spread over the partitions) at each epoch, state "k<i>@<epoch>".
+func keysAt(epochs ...uint64) []op {
+	var ops []op
+	for _, e := range epochs {
+		var snaps []Snapshot
+		for i := range 20 {
+			snaps = append(snaps, snap("s", fmt.Sprintf("k%02d", i), e, fmt.Sprintf("k%02d@%d", i, e)))
+		}
+		ops = append(ops, write(snaps...))
+	}
+	return ops
+}
+
+// keysAt2 is what keysAt leaves at epoch 2.
+func keysAt2() []Snapshot {
+	var out []Snapshot
+	for i := range 20 {
+		out = append(out, snap("s", fmt.Sprintf("k%02d", i), 2, fmt.Sprintf("k%02d@2", i)))
+	}
+	return out
 }
 
 func equalSnaps(a, b []Snapshot) bool {
