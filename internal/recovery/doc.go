@@ -36,8 +36,13 @@
 //
 // The SQLite store is a directory of partition files part-0.sqlite3 … part-(n-1).sqlite3 in WAL mode, created
 // by Init (`bxwasm recovery init DIR --partitions N`). Snapshots are spread over the partitions by
-// PartitionOf (xxhash64 of step id, NUL, key, modulo n); executions and commits live in part-0. A LOCK file
-// held with flock keeps two runs from using one store; OpenSQLite refuses, before writing anything, a missing
-// directory, missing or extra partitions, corrupted or read-only files, a held lock, and a store of another
-// flow.
+// PartitionOf (xxhash64 of step id, NUL, key, modulo n); executions and commits live in part-0.
+//
+// The OS processes of one run share the store: process p (SQLiteOptions.Process) holds an exclusive lock on
+// byte p of the LOCK file and names itself in LOCK.p. Every run has a process 0, so a second run on the same
+// directory is refused with ErrLocked, naming the holder. Process 0 calls Begin; the others Commit with the
+// execution number it got (commits read the history from part-0 in their transaction, not from the handle).
+// Transactions take the write lock at BEGIN and wait up to 5 s for the other processes. OpenSQLite refuses,
+// before writing anything, a missing directory, missing or extra partitions, corrupted or read-only files, a
+// held lock, and a store of another flow.
 package recovery

@@ -33,13 +33,13 @@ func initWith(t *testing.T, n int) string {
 	return dir
 }
 
-// fingerprint hashes every file in dir but the lock, to show a refused open wrote nothing.
+// fingerprint hashes every file in dir but the lock and holder files, to show a refused open wrote nothing.
 func fingerprint(t *testing.T, dir string) map[string][32]byte {
 	t.Helper()
 	out := map[string][32]byte{}
 	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
-		if e.Name() == LockFile || e.IsDir() {
+		if strings.HasPrefix(e.Name(), LockFile) || e.IsDir() {
 			continue
 		}
 		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
@@ -122,7 +122,8 @@ func TestOpenSQLiteRefuses(t *testing.T) {
 			must(t, err)
 			t.Cleanup(func() { s.Close() })
 			return dir
-		}, "", ErrLocked, []string{fmt.Sprintf("pid %d", os.Getpid()), LockFile}},
+		}, "", ErrLocked, []string{fmt.Sprintf("process 0 of pid %d", os.Getpid()), LockFile,
+			"stop it or use another --recovery-directory"}},
 		{"another flow", func(t *testing.T) string { return initWith(t, 2) },
 			"other", ErrFlowMismatch, []string{`"flow"`, `"other"`}},
 		{"partition of another store", func(t *testing.T) string {

@@ -24,6 +24,22 @@ type SQLiteOptions struct {
 	Create bool
 	// Partitions is the partition count used by Create (default 1).
 	Partitions int
+	// Process is the id (0-based) of this OS process in its run (default 0). Each process of a run opens the
+	// store with its own id and locks only that id, so the processes of one run share the store while two
+	// runs (both have a process 0) cannot. Process 0 calls Begin; the others Commit with the execution
+	// number it got.
+	Process int
+}
+
+// Validate checks the options.
+func (o SQLiteOptions) Validate() error {
+	if o.Process < 0 {
+		return fmt.Errorf("%w: %d", ErrBadProcess, o.Process)
+	}
+	if o.Partitions < 0 {
+		return fmt.Errorf("%w: %d", ErrBadPartitionCount, o.Partitions)
+	}
+	return nil
 }
 
 // SQLite is a Store in a directory of SQLite partition files. Its methods are safe for concurrent use.
@@ -31,7 +47,7 @@ type SQLite struct {
 	dir    string
 	flowID string
 	parts  []*sql.DB
-	lock   *os.File
+	lock   *dirLock // nil for a read-only store (Inspect)
 	mu     struct {
 		sync.Mutex
 		closed    bool
@@ -49,16 +65,19 @@ type partMeta struct {
 // no partition files, a gap in the numbering, a read-only directory or file, a held lock, a corrupted
 // file (PRAGMA quick_check), files of different stores and a store of another flow are each an error.
 func OpenSQLite(ctx context.Context, dir string, opts SQLiteOptions) (*SQLite, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
 	n, err := prepareDir(dir, opts)
 	if err != nil {
 		return nil, err
 	}
-	lock, err := lockDir(dir)
+	lock, err := lockDir(dir, opts.Process)
 	if err != nil {
 		return nil, err
 	}
 	s := &SQLite{dir: dir, flowID: opts.FlowID, lock: lock}
-	if err := s.openParts(ctx, n); err != nil {
+	if err := s.openParts(ctx, n, readWrite); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -102,10 +121,18 @@ func prepareDir(dir string, opts SQLiteOptions) (int, error) {
 	return len(found), checkWritable(dir, len(found))
 }
 
-func (s *SQLite) openParts(ctx context.Context, n int) error {
+// Connection parameters of the partition files. Transactions begin IMMEDIATE: they take the write lock at
+// BEGIN, waiting up to busy_timeout for other processes of the run, where a deferred transaction that reads
+// then writes would fail with SQLITE_BUSY when another connection wrote in between.
+const (
+	readWrite = "?_pragma=busy_timeout(5000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	readOnly  = "?mode=ro&_pragma=busy_timeout(5000)"
+)
+
+func (s *SQLite) openParts(ctx context.Context, n int, params string) error {
 	metas := make([]partMeta, n)
 	for i := range n {
-		db, m, err := openPart(ctx, filepath.Join(s.dir, PartitionFile(i)))
+		db, m, err := openPart(ctx, filepath.Join(s.dir, PartitionFile(i)), params)
 		if err != nil {
 			return err
 		}
@@ -115,9 +142,9 @@ func (s *SQLite) openParts(ctx context.Context, n int) error {
 	return s.checkMetas(metas)
 }
 
-// openPart opens one partition file, checks its integrity and reads its meta table.
-func openPart(ctx context.Context, path string) (*sql.DB, partMeta, error) {
-	db, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(5000)&_pragma=synchronous(NORMAL)")
+// openPart opens one partition file with params, checks its integrity and reads its meta table.
+func openPart(ctx context.Context, path, params string) (*sql.DB, partMeta, error) {
+	db, err := sql.Open("sqlite", fileURI(path)+params)
 	if err != nil {
 		return nil, partMeta{}, fmt.Errorf("recovery: open %s: %w", path, err)
 	}
@@ -128,6 +155,12 @@ func openPart(ctx context.Context, path string) (*sql.DB, partMeta, error) {
 		return nil, partMeta{}, fmt.Errorf("%w: %s: %v", ErrCorrupt, path, err)
 	}
 	return db, m, nil
+}
+
+// fileURI is path as an SQLite URI filename (which the read-only mode needs), with the characters URIs give
+// a meaning escaped.
+func fileURI(path string) string {
+	return "file:" + strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
 }
 
 func checkPart(ctx context.Context, db *sql.DB) (partMeta, error) {

@@ -50,6 +50,7 @@ var (
 	ErrCorrupt           = errors.New("recovery: corrupted partition file")
 	ErrReadOnly          = errors.New("recovery: store is read-only")
 	ErrLocked            = errors.New("recovery: store is in use by another run")
+	ErrBadProcess        = errors.New("recovery: process id must be at least 0")
 	ErrFlowMismatch      = errors.New("recovery: store belongs to another flow")
 	ErrNotEmpty          = errors.New("recovery: directory already holds a store")
 	ErrBadPartitionCount = errors.New("recovery: partition count must be at least 1")
