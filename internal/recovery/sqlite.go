@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -124,15 +125,19 @@ func prepareDir(dir string, opts SQLiteOptions) (int, error) {
 // Connection parameters of the partition files. Transactions begin IMMEDIATE: they take the write lock at
 // BEGIN, waiting up to busy_timeout for other processes of the run, where a deferred transaction that reads
 // then writes would fail with SQLITE_BUSY when another connection wrote in between.
+// A read-only open of a file in WAL mode creates its -wal and -shm files when they are missing, so Inspect
+// opens a partition without a -wal (no connection has it open) as immutable, which creates nothing.
 const (
 	readWrite = "?_pragma=busy_timeout(5000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
 	readOnly  = "?mode=ro&_pragma=busy_timeout(5000)"
+	idle      = "?mode=ro&immutable=1"
 )
 
 func (s *SQLite) openParts(ctx context.Context, n int, params string) error {
 	metas := make([]partMeta, n)
 	for i := range n {
-		db, m, err := openPart(ctx, filepath.Join(s.dir, PartitionFile(i)), params)
+		path := filepath.Join(s.dir, PartitionFile(i))
+		db, m, err := openPart(ctx, path, partParams(path, params))
 		if err != nil {
 			return err
 		}
@@ -140,6 +145,14 @@ func (s *SQLite) openParts(ctx context.Context, n int, params string) error {
 		metas[i] = m
 	}
 	return s.checkMetas(metas)
+}
+
+// partParams is params for the file at path: idle instead of readOnly when the file has no -wal.
+func partParams(path, params string) string {
+	if _, err := os.Stat(path + "-wal"); params == readOnly && errors.Is(err, fs.ErrNotExist) {
+		return idle
+	}
+	return params
 }
 
 // openPart opens one partition file with params, checks its integrity and reads its meta table.

@@ -7,14 +7,29 @@ import (
 	"strings"
 )
 
-// Inspect opens the store in dir without a flow check (taking its lock, so not while a run holds it) and
-// summarizes it.
+// Inspect summarizes the store in dir without a flow check. It takes no lock and writes nothing (the
+// partition files are opened read-only), so it works while a run uses the store; it then sees the last
+// committed transactions. A partition that no connection has open (no -wal file) is read as immutable: a
+// run that starts during the Inspect may make it see an older state or fail; it never harms the store.
 func Inspect(ctx context.Context, dir string) (Summary, error) {
-	s, err := OpenSQLite(ctx, dir, SQLiteOptions{})
+	if err := checkDir(dir); err != nil {
+		return Summary{}, err
+	}
+	found, err := listPartitions(dir)
 	if err != nil {
 		return Summary{}, err
 	}
+	if len(found) == 0 {
+		return Summary{}, fmt.Errorf("%w in %s", ErrNoPartitions, dir)
+	}
+	if err := checkNumbering(dir, found); err != nil {
+		return Summary{}, err
+	}
+	s := &SQLite{dir: dir}
 	defer s.Close()
+	if err := s.openParts(ctx, len(found), readOnly); err != nil {
+		return Summary{}, err
+	}
 	return s.Summary(ctx)
 }
 
