@@ -10,6 +10,7 @@ import (
 
 	"github.com/bxwasm/bxwasm/internal/cluster"
 	"github.com/bxwasm/bxwasm/internal/engine"
+	"github.com/bxwasm/bxwasm/internal/recovery"
 	"github.com/bxwasm/bxwasm/internal/transport"
 )
 
@@ -21,14 +22,13 @@ type RemoteError = cluster.RemoteError
 // runCluster runs this process's share of a clustered run: it joins the
 // other processes over NATS, agrees with them on partitions, and stops
 // them all on the first failure anywhere.
-func (r *runner) runCluster(ctx context.Context) error {
+func (r *runner) runCluster(ctx context.Context, cfg engine.Config, store *recovery.SQLite, watch []<-chan error) error {
 	nc, err := nats.Connect(r.opts.NATSURL, nats.Name(fmt.Sprintf("bxwasm %s process %d", r.opts.RunID, r.opts.ProcessID)))
 	if err != nil {
 		return fmt.Errorf("host: connecting to NATS at %s: %w", r.opts.NATSURL, err)
 	}
 	defer nc.Close()
-	cfg := r.engineConfig()
-	mesh, err := r.join(ctx, nc, &cfg)
+	mesh, err := r.join(ctx, nc, &cfg, store)
 	if err != nil {
 		return err
 	}
@@ -49,7 +49,7 @@ func (r *runner) runCluster(ctx context.Context) error {
 	for i := range r.insts {
 		cfg.Endpoints = append(cfg.Endpoints, tr.Endpoint(cfg.FirstWorker+i))
 	}
-	err = runWatched(ctx, cfg, mesh.Watch(), tr.Err())
+	err = runWatched(ctx, cfg, append(watch, mesh.Watch(), tr.Err())...)
 	if err == nil {
 		mesh.Done()
 		err = fin.Wait(ctx, nc, r.opts.ProcessID, mesh.Watch())
@@ -61,37 +61,80 @@ func (r *runner) runCluster(ctx context.Context) error {
 	return err
 }
 
-// join exchanges partition lists with the other processes and waits for
-// every one of them.
-func (r *runner) join(ctx context.Context, nc *nats.Conn, cfg *engine.Config) (*cluster.Mesh, error) {
+// hello is what a process tells the others when it joins.
+type hello struct {
+	// Reach lists the partitions its workers reach (engine.LocalReach).
+	Reach map[int][][]string `json:"reach"`
+	// Recovering says the process has a recovery store; every process of a
+	// run must agree.
+	Recovering bool `json:"recovering,omitempty"`
+	// Execution and Resume are process 0's recovery execution, when the
+	// run has a recovery store.
+	Execution uint64 `json:"execution,omitempty"`
+	Resume    uint64 `json:"resume,omitempty"`
+}
+
+// join exchanges partition lists (and, from process 0, the recovery
+// execution) with the other processes and waits for every one of them.
+func (r *runner) join(ctx context.Context, nc *nats.Conn, cfg *engine.Config, store *recovery.SQLite) (*cluster.Mesh, error) {
 	local, err := engine.LocalReach(ctx, r.plan, cfg.Guests, cfg.FirstWorker, cfg.TotalWorkers)
 	if err != nil {
 		return nil, err
 	}
-	hello, err := json.Marshal(local)
+	mine := hello{Reach: local, Recovering: store != nil}
+	if cfg.Recovery != nil {
+		mine.Execution, mine.Resume = cfg.Recovery.Execution, cfg.Recovery.Resume
+	}
+	b, err := json.Marshal(mine)
 	if err != nil {
 		return nil, err
 	}
-	mesh, hellos, err := cluster.Join(ctx, nc, r.opts.RunID, r.opts.ProcessID, r.opts.Processes, hello, r.opts.Addresses, r.opts.JoinTimeout)
+	mesh, raw, err := cluster.Join(ctx, nc, r.opts.RunID, r.opts.ProcessID, r.opts.Processes, b, r.opts.Addresses, r.opts.JoinTimeout)
 	if err != nil {
 		return nil, err
 	}
-	if cfg.Reach, err = mergeReach(hellos, cfg.TotalWorkers); err != nil {
+	hellos, err := decodeHellos(raw, store != nil)
+	if err == nil {
+		cfg.Reach = mergeReach(hellos, cfg.TotalWorkers)
+		if store != nil && cfg.Recovery == nil {
+			cfg.Recovery = &engine.Recovery{Store: store, Execution: hellos[0].Execution, Resume: hellos[0].Resume}
+		}
+	}
+	if err != nil {
 		mesh.Close()
 		return nil, err
 	}
 	return mesh, nil
 }
 
-// mergeReach combines every process's partition lists.
-func mergeReach(hellos [][]byte, total int) (map[int][][]string, error) {
-	out := map[int][][]string{}
-	for p, h := range hellos {
-		var reach map[int][][]string
-		if err := json.Unmarshal(h, &reach); err != nil {
+// decodeHellos reads every process's hello and checks that all of them
+// agree with this one on recovery.
+func decodeHellos(raw [][]byte, recovering bool) ([]hello, error) {
+	out := make([]hello, len(raw))
+	for p, h := range raw {
+		if err := json.Unmarshal(h, &out[p]); err != nil {
 			return nil, fmt.Errorf("host: process %d sent a malformed hello: %w", p, err)
 		}
-		for step, workers := range reach {
+		if out[p].Recovering != recovering {
+			return nil, fmt.Errorf("%w: process %d runs %s a recovery directory and this one %s; give every process the same --recovery-directory",
+				ErrBadOptions, p, with(out[p].Recovering), with(recovering))
+		}
+	}
+	return out, nil
+}
+
+func with(b bool) string {
+	if b {
+		return "with"
+	}
+	return "without"
+}
+
+// mergeReach combines every process's partition lists.
+func mergeReach(hellos []hello, total int) map[int][][]string {
+	out := map[int][][]string{}
+	for _, h := range hellos {
+		for step, workers := range h.Reach {
 			if out[step] == nil {
 				out[step] = make([][]string, total)
 			}
@@ -102,7 +145,7 @@ func mergeReach(hellos [][]byte, total int) (map[int][][]string, error) {
 			}
 		}
 	}
-	return out, nil
+	return out
 }
 
 // runWatched runs the engine and stops it with the first error any watcher

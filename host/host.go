@@ -14,6 +14,7 @@ import (
 	"github.com/bxwasm/bxwasm/internal/flowspec"
 	"github.com/bxwasm/bxwasm/internal/guest"
 	"github.com/bxwasm/bxwasm/internal/plan"
+	"github.com/bxwasm/bxwasm/internal/recovery"
 	"github.com/bxwasm/bxwasm/internal/transport"
 )
 
@@ -186,16 +187,49 @@ func (r *runner) fuse(ctx context.Context) error {
 }
 
 func (r *runner) run(ctx context.Context) error {
-	if r.opts.Processes > 1 {
-		return r.runCluster(ctx)
-	}
-	local := transport.NewLocal(len(r.insts))
-	defer local.Close()
 	cfg := r.engineConfig()
-	for i := range r.insts {
-		cfg.Endpoints = append(cfg.Endpoints, local.Endpoint(i))
+	var store *recovery.SQLite
+	var watch []<-chan error
+	if r.opts.RecoveryDir != "" {
+		var err error
+		if store, err = r.openStore(ctx); err != nil {
+			return err
+		}
+		defer store.Close()
+		if r.opts.ProcessID == 0 {
+			if cfg.Recovery, err = begin(ctx, store, cfg.TotalWorkers); err != nil {
+				return err
+			}
+			gcCtx, stopGC := context.WithCancel(ctx)
+			defer stopGC()
+			watch = append(watch, r.collectGarbage(gcCtx, store))
+		}
 	}
-	return engine.Run(ctx, cfg)
+	var err error
+	if r.opts.Processes > 1 {
+		err = r.runCluster(ctx, cfg, store, watch)
+	} else {
+		local := transport.NewLocal(len(r.insts))
+		defer local.Close()
+		for i := range r.insts {
+			cfg.Endpoints = append(cfg.Endpoints, local.Endpoint(i))
+		}
+		err = runWatched(ctx, cfg, watch...)
+	}
+	if err == nil && store != nil && closed(r.opts.Stop) {
+		r.reportStop(ctx, store)
+	}
+	return err
+}
+
+// closed reports whether ch is closed (false for nil).
+func closed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
 }
 
 // engineConfig is the engine's configuration for this process's workers,
@@ -205,7 +239,7 @@ func (r *runner) engineConfig() engine.Config {
 	cfg := engine.Config{
 		Plan: r.plan, FirstWorker: r.opts.ProcessID * n, TotalWorkers: r.opts.Processes * n,
 		Sources: r.conns.sources, Sinks: r.conns.sinks,
-		EpochInterval: r.opts.EpochInterval,
+		EpochInterval: r.opts.EpochInterval, Stop: r.opts.Stop,
 	}
 	for _, inst := range r.insts {
 		cfg.Guests = append(cfg.Guests, inst)

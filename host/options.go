@@ -43,6 +43,20 @@ type Options struct {
 	// JoinTimeout is how long a clustered run waits for every process to
 	// come up (default 30s).
 	JoinTimeout time.Duration
+	// RecoveryDir, when set, is a directory of SQLite partition files that
+	// state is snapshotted into at every epoch and resumed from: a run
+	// starts from the last epoch every worker committed. An empty or missing
+	// directory gets a new store with one partition per worker of the run.
+	// Relative paths are relative to WorkDir.
+	RecoveryDir string
+	// BackupInterval is how long snapshots stay after newer ones replaced
+	// them (default 0: each key keeps only the snapshot of the epoch a run
+	// would resume from, and later ones).
+	BackupInterval time.Duration
+	// Stop, when closed, stops the run gracefully: inputs stop reading,
+	// every epoch read so far is finished (and snapshotted with
+	// RecoveryDir), and Run returns nil without calling on_eof.
+	Stop <-chan struct{}
 	// Stdin, Stdout and Stderr are the host's streams for stdin/stdout
 	// connectors and guest output (default os.Stdin, os.Stdout, os.Stderr).
 	Stdin  io.Reader
@@ -66,6 +80,9 @@ func (o *Options) Validate() error {
 	}
 	if o.EpochInterval < 0 {
 		return fmt.Errorf("%w: epoch interval must be positive, got %s", ErrBadOptions, o.EpochInterval)
+	}
+	if o.BackupInterval < 0 {
+		return fmt.Errorf("%w: backup interval must not be negative, got %s", ErrBadOptions, o.BackupInterval)
 	}
 	if o.MemoryLimitMiB == 0 {
 		o.MemoryLimitMiB = 256

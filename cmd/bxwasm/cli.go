@@ -18,7 +18,8 @@ import (
 type streams struct {
 	in       io.Reader
 	out, err io.Writer
-	args     []string // the command line, for the processes of a local cluster
+	args     []string    // the command line, for the processes of a local cluster
+	intr     *interrupts // SIGINT and SIGTERM; nil in tests that send none
 }
 
 // cli is the command line.
@@ -26,7 +27,7 @@ type cli struct {
 	Version  kong.VersionFlag `help:"Print the version and exit."`
 	Run      runCmd           `cmd:"" help:"Run a dataflow until its inputs end."`
 	Inspect  inspectCmd       `cmd:"" help:"Describe a module: its flows, ABI version and imports."`
-	Recovery recoveryCmd      `cmd:"" help:"Create or describe a recovery store (the engine does not write one yet)."`
+	Recovery recoveryCmd      `cmd:"" help:"Create or describe a recovery store."`
 }
 
 const description = `Run Bytewax-style dataflows whose logic is a WebAssembly module.
@@ -43,13 +44,23 @@ quotes, ints, floats, true and false. Quote it for the shell:
 
 Guests do no I/O of their own: files are read and written by the host, which
 only touches the working directory and the directories given with
---allow-path.`
+--allow-path.
+
+With -r DIR the run snapshots its state into SQLite files in DIR at the end
+of every epoch and, started again with the same DIR after a crash, resumes
+from the last epoch every worker finished, on any number of processes and
+workers. A missing or empty DIR gets a new store with one partition file per
+worker of the run (or create one first with "bxwasm recovery init DIR").
+With -r, the first Ctrl-C (SIGINT or SIGTERM) finishes the current epoch,
+snapshots it and exits 0; a second one stops at once.`
 
 // runCmd is `bxwasm run`.
 type runCmd struct {
 	Target            string        `arg:"" name:"MODULE[:FLOW]" help:"Module path, then optionally ':' and a flow name or factory call."`
 	WorkersPerProcess int           `short:"w" default:"1" env:"BXWASM_WORKERS_PER_PROCESS" help:"Number of workers, each with its own guest instance."`
-	EpochInterval     epochInterval `default:"10s" env:"BXWASM_EPOCH_INTERVAL" help:"How often inputs close an epoch: a duration (500ms, 1m) or seconds (0.5)."`
+	EpochInterval     epochInterval `short:"s" aliases:"snapshot-interval" default:"10s" env:"BXWASM_EPOCH_INTERVAL" help:"How often inputs close an epoch, and state is snapshotted with -r (alias --snapshot-interval): a duration (500ms, 1m) or seconds (0.5)."`
+	RecoveryDirectory string        `short:"r" aliases:"sqlite-directory" type:"path" env:"BXWASM_RECOVERY_DIRECTORY" placeholder:"DIR" help:"Snapshot state into the SQLite store in DIR every epoch, and resume from it (created if missing or empty; alias --sqlite-directory)."`
+	BackupInterval    time.Duration `default:"0s" env:"BXWASM_BACKUP_INTERVAL" help:"With -r, how long to keep snapshots after newer ones replaced them."`
 	moduleFlags
 	AllowPath []string `sep:"," env:"BXWASM_ALLOW_PATHS" placeholder:"DIR" help:"Directories host connectors may read and write besides the working directory."`
 	clusterFlags
@@ -102,6 +113,8 @@ func (c *runCmd) options(s streams) host.Options {
 	o.WorkersPerProcess = c.WorkersPerProcess
 	o.EpochInterval = time.Duration(c.EpochInterval)
 	o.AllowPaths = c.AllowPath
+	o.RecoveryDir = c.RecoveryDirectory
+	o.BackupInterval = c.BackupInterval
 	return o
 }
 
@@ -122,6 +135,11 @@ func (f moduleFlags) options(s streams) host.Options {
 func (c *runCmd) Run(ctx context.Context, s streams) error {
 	module, spec := flowspec.SplitTarget(c.Target)
 	o := c.options(s)
+	if c.RecoveryDirectory != "" || c.supervising() {
+		// A graceful stop: this process finishes the epoch, or the
+		// supervisor passes the signal on to its processes.
+		o.Stop = s.intr.graceful()
+	}
 	supervise, err := c.cluster(ctx, s, &o)
 	if err != nil || supervise {
 		return err

@@ -212,3 +212,10 @@ func printStats(s streams, srv *server.Server) {
 	}
 	fmt.Fprintf(s.err, "bxwasm: nats carried %d messages, %d bytes\n", v.InMsgs, v.InBytes)
 }
+
+// supervising reports whether this process will start a local cluster
+// rather than run workers.
+func (c *runCmd) supervising() bool {
+	return os.Getenv(envRunID) == "" && c.Processes > 1 && c.Addresses == "" && c.ProcessID < 0 &&
+		os.Getenv("BXWASM_HOSTFILE_PATH") == ""
+}

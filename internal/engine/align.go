@@ -5,13 +5,18 @@ import "math"
 // EOF is the frontier of a sender that will send nothing more.
 const EOF = math.MaxUint64
 
+// Stop is the frontier of a sender that stopped early (a graceful stop):
+// it sends nothing more in this execution, but its inputs did not end, so
+// stateful steps get no on_eof.
+const Stop = EOF - 1
+
 // event is what an aligner hands its node, in order: data to process (at
 // its epoch) or the close of every epoch up to and including Closed.
 type event[T any] struct {
 	Data   T
 	Epoch  uint64
 	Close  bool   // true: epochs <= Closed are complete
-	Closed uint64 // EOF-1 ... or EOF itself when every sender ended
+	Closed uint64 // an epoch, or Stop or EOF once every sender has
 }
 
 type pending[T any] struct {
@@ -28,15 +33,23 @@ type pending[T any] struct {
 // frontier reaches e (every earlier epoch is complete everywhere); data that
 // arrives earlier waits. When the frontier passes e, epoch e is closed:
 // that is where stateful steps snapshot and sinks flush.
+//
+// Between two closes the aligner lets through data of one epoch only, even
+// when the frontier jumps over several epochs at once, so that a snapshot
+// taken at a close holds the changes of exactly one epoch.
 type aligner[T any] struct {
 	frontiers []uint64
 	stash     [][]pending[T]
 	frontier  uint64
+	closed    uint64 // the last epoch closed
+	seen      uint64 // the latest epoch of data let through
 	out       []event[T]
 }
 
-func newAligner[T any](senders int) *aligner[T] {
-	return &aligner[T]{frontiers: make([]uint64, senders), stash: make([][]pending[T], senders)}
+// newAligner is an aligner of senders whose first epoch is start.
+func newAligner[T any](senders int, start uint64) *aligner[T] {
+	return &aligner[T]{frontiers: make([]uint64, senders), stash: make([][]pending[T], senders),
+		closed: start - 1, seen: start - 1}
 }
 
 // Frontier is the node's frontier: data below it is all processed.
@@ -47,6 +60,7 @@ func (a *aligner[T]) Frontier() uint64 { return a.frontier }
 func (a *aligner[T]) Data(sender int, epoch uint64, data T) []event[T] {
 	a.out = a.out[:0]
 	if epoch <= a.frontier && len(a.stash[sender]) == 0 {
+		a.seen = max(a.seen, epoch)
 		a.out = append(a.out, event[T]{Data: data, Epoch: epoch})
 		return a.out
 	}
@@ -55,8 +69,9 @@ func (a *aligner[T]) Data(sender int, epoch uint64, data T) []event[T] {
 }
 
 // Advance takes a sender's new frontier and returns, in order, the stashed
-// data of epochs now complete, the close of those epochs, and the stashed
-// data of the new frontier's epoch.
+// data of epochs now complete, each epoch's data after the close of the
+// epochs before it, the close of the complete epochs, and the stashed data
+// of the new frontier's epoch.
 func (a *aligner[T]) Advance(sender int, f uint64) []event[T] {
 	a.out = a.out[:0]
 	if f <= a.frontiers[sender] {
@@ -70,29 +85,52 @@ func (a *aligner[T]) Advance(sender int, f uint64) []event[T] {
 	if next <= a.frontier {
 		return a.out
 	}
-	old := a.frontier
 	a.frontier = next
-	a.release(func(e uint64) bool { return e < next })
-	if old > 0 || next == EOF {
-		a.out = append(a.out, event[T]{Close: true, Closed: closedBelow(next)})
+	for {
+		e, ok := a.earliest()
+		if !ok || e >= next {
+			break
+		}
+		a.closeTo(e - 1)
+		a.release(e)
 	}
-	a.release(func(e uint64) bool { return e <= next })
+	if next >= Stop {
+		a.closeTo(a.seen)
+		a.out = append(a.out, event[T]{Close: true, Closed: next})
+		return a.out
+	}
+	a.closeTo(next - 1)
+	a.release(next)
 	return a.out
 }
 
-func closedBelow(f uint64) uint64 {
-	if f == EOF {
-		return EOF
+// closeTo closes every epoch up to c not closed yet.
+func (a *aligner[T]) closeTo(c uint64) {
+	if c > a.closed {
+		a.closed = c
+		a.out = append(a.out, event[T]{Close: true, Closed: c})
 	}
-	return f - 1
 }
 
-// release moves stashed data whose epoch passes ok to the output, sender by
+// earliest is the earliest epoch of stashed data.
+func (a *aligner[T]) earliest() (uint64, bool) {
+	var e uint64
+	found := false
+	for _, q := range a.stash {
+		if len(q) > 0 && (!found || q[0].epoch < e) {
+			e, found = q[0].epoch, true
+		}
+	}
+	return e, found
+}
+
+// release moves stashed data of epochs up to e to the output, sender by
 // sender, keeping each sender's order.
-func (a *aligner[T]) release(ok func(uint64) bool) {
+func (a *aligner[T]) release(e uint64) {
 	for s, q := range a.stash {
 		n := 0
-		for n < len(q) && ok(q[n].epoch) {
+		for n < len(q) && q[n].epoch <= e {
+			a.seen = max(a.seen, q[n].epoch)
 			a.out = append(a.out, event[T]{Data: q[n].data, Epoch: q[n].epoch})
 			n++
 		}

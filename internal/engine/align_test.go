@@ -26,7 +26,13 @@ func TestAligner(t *testing.T) {
 			"- | - | - | - | data(1,y) | close(1) data(2,x)"},
 		{"data of a closed epoch comes before the close", 2,
 			[]string{"f 0 1", "f 1 1", "d 0 1 a", "f 0 3", "d 0 3 c", "d 1 1 b", "d 1 2 e", "f 1 3"},
-			"- | - | data(1,a) | - | - | data(1,b) | - | data(2,e) close(2) data(3,c)"},
+			"- | - | data(1,a) | - | - | data(1,b) | - | close(1) data(2,e) close(2) data(3,c)"},
+		{"a jump over epochs closes before each epoch's data", 2,
+			[]string{"f 0 1", "f 1 1", "d 0 1 a", "d 0 3 c", "d 1 5 e", "f 0 9", "f 1 9"},
+			"- | - | data(1,a) | - | - | - | close(1) data(3,c) close(4) data(5,e) close(8)"},
+		{"epochs without data close at once", 1,
+			[]string{"f 0 1", "f 0 7", "f 0 8"},
+			"- | close(6) | close(7)"},
 		{"per-sender order is kept", 1,
 			[]string{"d 0 2 a", "d 0 2 b", "f 0 1", "f 0 2"},
 			"- | - | - | close(1) data(2,a) data(2,b)"},
@@ -35,14 +41,20 @@ func TestAligner(t *testing.T) {
 			"- | - | -"},
 		{"eof closes everything", 2,
 			[]string{"f 0 1", "f 1 1", "d 0 4 z", "f 0 eof", "f 1 eof"},
-			"- | - | - | - | data(4,z) close(eof)"},
+			"- | - | - | - | close(3) data(4,z) close(4) close(eof)"},
+		{"stop closes what was seen, then stops", 2,
+			[]string{"f 0 1", "f 1 1", "d 0 1 a", "d 1 2 b", "f 0 stop", "f 1 stop"},
+			"- | - | data(1,a) | - | - | close(1) data(2,b) close(2) close(stop)"},
+		{"eof and stop together stop", 2,
+			[]string{"f 0 1", "f 1 eof", "f 0 stop"},
+			"- | - | close(stop)"},
 		{"eof with nothing before it", 1,
 			[]string{"f 0 eof"},
 			"close(eof)"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			a := newAligner[string](c.senders)
+			a := newAligner[string](c.senders, 1)
 			var got []string
 			for _, line := range c.script {
 				got = append(got, render(step(t, a, line)))
@@ -54,13 +66,30 @@ func TestAligner(t *testing.T) {
 	}
 }
 
+// TestAlignerStart checks that a resumed execution closes nothing before
+// its first epoch.
+func TestAlignerStart(t *testing.T) {
+	a := newAligner[string](1, 5)
+	var got []string
+	for _, line := range []string{"f 0 5", "d 0 5 x", "f 0 6"} {
+		got = append(got, render(step(t, a, line)))
+	}
+	if g, want := strings.Join(got, " | "), "- | data(5,x) | close(5)"; g != want {
+		t.Errorf("events: got %q, want %q", g, want)
+	}
+}
+
 func step(t *testing.T, a *aligner[string], line string) []event[string] {
 	var op string
 	var sender int
 	var epoch, payload string
 	n, _ := fmt.Sscan(line, &op, &sender, &epoch, &payload)
 	e := uint64(EOF)
-	if epoch != "eof" {
+	switch epoch {
+	case "stop":
+		e = Stop
+	case "eof":
+	default:
 		fmt.Sscan(epoch, &e)
 	}
 	switch {
@@ -79,6 +108,8 @@ func render(evs []event[string]) string {
 		switch {
 		case e.Close && e.Closed == EOF:
 			parts = append(parts, "close(eof)")
+		case e.Close && e.Closed == Stop:
+			parts = append(parts, "close(stop)")
 		case e.Close:
 			parts = append(parts, fmt.Sprintf("close(%d)", e.Closed))
 		default:

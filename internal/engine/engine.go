@@ -25,6 +25,9 @@ type Guest interface {
 	StatefulBatch(ctx context.Context, q abi.StatefulRequest) (abi.KeyedUpdates, error)
 	Notify(ctx context.Context, q abi.KeysRequest) (abi.KeyedUpdates, error)
 	EOF(ctx context.Context, q abi.StepRequest) (abi.KeyedUpdates, error)
+	Snapshot(ctx context.Context, q abi.KeysRequest) (abi.Snapshots, error)
+	Restore(ctx context.Context, s abi.Snapshots) error
+	PartSnapshot(ctx context.Context, q abi.HandleRequest) (abi.OptBytes, error)
 	ListParts(ctx context.Context, q abi.PartsRequest) ([]string, error)
 	BuildPart(ctx context.Context, q abi.BuildPartRequest) error
 	NextBatch(ctx context.Context, q abi.HandleRequest) (abi.NextBatch, error)
@@ -61,6 +64,21 @@ type Config struct {
 	// BatchSize is the most items a host source puts in one batch
 	// (default 4096).
 	BatchSize int
+	// Recovery, when set, loads state of the last committed epoch before the
+	// run and snapshots it at every epoch close.
+	Recovery *Recovery
+	// Stop, when closed, stops the run gracefully: sources stop reading,
+	// every epoch read so far is closed (and snapshotted), and Run returns
+	// nil without calling on_eof.
+	Stop <-chan struct{}
+}
+
+// start is the first epoch of this execution.
+func (c *Config) start() uint64 {
+	if c.Recovery != nil && c.Recovery.Resume > 1 {
+		return c.Recovery.Resume
+	}
+	return 1
 }
 
 // ErrConfig is wrapped by errors about a bad Config.
@@ -98,6 +116,13 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
+	var commits *committer
+	if cfg.Recovery != nil {
+		commits = newCommitter(cfg.Recovery, len(workers), cancel)
+		for _, w := range workers {
+			w.commits = commits
+		}
+	}
 	start := time.Now()
 	var wg sync.WaitGroup
 	errs := make([]error, len(workers))
@@ -111,6 +136,9 @@ func Run(ctx context.Context, cfg Config) error {
 		}()
 	}
 	wg.Wait()
+	if commits != nil {
+		commits.close() // a failed write cancels ctx with its error
+	}
 	return firstError(ctx, errs)
 }
 

@@ -66,3 +66,13 @@ func (w *worker) keyError(step int, key []byte, msg string) error {
 	return &StepError{StepID: s.ID, Operator: s.Kind.String(), Worker: w.index, Message: msg,
 		Key: string(key), HasKey: key != nil, Err: errors.New(msg)}
 }
+
+// StoreError is a failure to write snapshots or commit an epoch to the
+// recovery store. The run stops; it resumes from the last committed epoch.
+type StoreError struct{ Err error }
+
+// Error says what failed.
+func (e *StoreError) Error() string { return "writing to the recovery store: " + e.Err.Error() }
+
+// Unwrap returns the store's error.
+func (e *StoreError) Unwrap() error { return e.Err }

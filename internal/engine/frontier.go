@@ -14,6 +14,9 @@ func (w *worker) outFrontier(i int) uint64 {
 	switch {
 	case n.Kind == plan.NodeInput:
 		for _, s := range w.nodes[i].sources {
+			if !s.eof && w.stopping {
+				return Stop
+			}
 			if !s.eof {
 				return w.epoch
 			}
@@ -56,7 +59,6 @@ func (w *worker) receive(m *transport.Message) error {
 	if st.align == nil {
 		return errProtocol(m)
 	}
-	prev := st.align.Frontier()
 	var evs []event[payload]
 	switch m.Kind {
 	case transport.Data:
@@ -68,28 +70,39 @@ func (w *worker) receive(m *transport.Message) error {
 		return errProtocol(m)
 	}
 	for _, ev := range evs {
-		if err := w.event(m.Node, prev, ev); err != nil {
+		if err := w.event(m.Node, ev); err != nil {
 			return err
 		}
 	}
-	if st.out != EOF {
+	if st.out < Stop {
 		st.out = st.align.Frontier()
 	}
 	return nil
 }
 
-func (w *worker) event(node int, prev uint64, ev event[payload]) error {
+func (w *worker) event(node int, ev event[payload]) error {
 	if !ev.Close {
 		err := w.process(node, ev.Epoch, ev.Data.part, ev.Data.batch)
 		w.ep.Consumed(ev.Data.from, ev.Data.size)
 		return err
 	}
-	if ev.Closed != EOF {
+	st := &w.nodes[node]
+	switch ev.Closed {
+	case Stop:
+		st.out = Stop
+		return nil
+	case EOF:
+		// What on_eof changes and emits belongs to one epoch after every
+		// epoch closed here, so a resume either has all of it or none.
+		tag := st.align.closed + 1
+		if err := w.atEOF(node, tag); err != nil {
+			return err
+		}
+		if err := w.closeEpoch(node, tag); err != nil {
+			return err
+		}
+		st.out = EOF
 		return nil
 	}
-	if err := w.atEOF(node, prev); err != nil {
-		return err
-	}
-	w.nodes[node].out = EOF
-	return nil
+	return w.closeEpoch(node, ev.Closed)
 }

@@ -17,17 +17,22 @@ const emptyPollDelay = time.Millisecond
 // sourcePart is one source partition a worker reads.
 type sourcePart struct {
 	step   int
+	name   string                // "" for a dynamic source's worker instance
 	handle uint32                // guest partitions
 	host   connectors.SourcePart // host partitions
 	eof    bool
 	awake  time.Time
+	dirty  bool // emitted data since its last snapshot
 }
 
 // sinkPart is one sink partition (or a dynamic sink's worker instance).
 type sinkPart struct {
 	step   int
+	part   int    // partition index, -1 for a dynamic sink
+	name   string // partition name
 	handle uint32
 	host   connectors.SinkPart
+	dirty  bool // written to since its last snapshot
 }
 
 // pollSources reads one batch from every partition that is due and pushes
@@ -44,6 +49,7 @@ func (w *worker) pollSources(now time.Time) (bool, error) {
 				return false, err
 			}
 			polled = polled || b.N > 0 || s.eof
+			s.dirty = s.dirty || b.N > 0
 			if err := w.push(w.plan.Nodes[i].Outputs[0], w.epoch, b); err != nil {
 				return false, err
 			}
@@ -61,6 +67,10 @@ func (w *worker) next(s *sourcePart, now time.Time) (abi.Batch, error) {
 		}
 		switch {
 		case eof:
+			s.dirty = s.dirty || b.N > 0
+			if err := w.snapshotSource(s); err != nil {
+				return b, err
+			}
 			s.eof = true
 			err = w.stepError(s.step, s.host.Close())
 			s.host = nil
@@ -77,6 +87,10 @@ func (w *worker) next(s *sourcePart, now time.Time) (abi.Batch, error) {
 	b := own(nb.Batch)
 	switch {
 	case nb.EOF:
+		s.dirty = s.dirty || b.N > 0
+		if err := w.snapshotSource(s); err != nil {
+			return b, err
+		}
 		s.eof = true
 		return b, w.stepError(s.step, w.g.ClosePart(w.ctx, q))
 	case nb.Awake != 0:
@@ -108,6 +122,7 @@ func (w *worker) write(i, part int, b abi.Batch) error {
 		return fmt.Errorf("engine: worker %d got data for sink partition %d of step %q it does not own",
 			w.index, part, w.plan.Graph.Steps[w.plan.Nodes[i].Step()].ID)
 	}
+	s.dirty = true
 	if s.host != nil {
 		return w.stepError(s.step, s.host.Write(b))
 	}

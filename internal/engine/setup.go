@@ -10,16 +10,25 @@ import (
 	"github.com/bxwasm/bxwasm/internal/plan"
 )
 
-// newWorkers builds the local workers: each gets its node states and the
-// source and sink partitions assigned to it, opened.
+// newWorkers builds the local workers: each gets its node states, the
+// state of the epoch it resumes from, and the source and sink partitions
+// assigned to it, opened at their resume positions.
 func newWorkers(ctx context.Context, cfg *Config) ([]*worker, error) {
 	ws := make([]*worker, len(cfg.Guests))
 	for i := range ws {
 		ws[i] = &worker{cfg: cfg, plan: cfg.Plan, index: cfg.FirstWorker + i, g: cfg.Guests[i],
-			ep: cfg.Endpoints[i], ctx: ctx, interval: cfg.EpochInterval, nodes: make([]nodeState, len(cfg.Plan.Nodes))}
+			ep: cfg.Endpoints[i], ctx: ctx, interval: cfg.EpochInterval, nodes: make([]nodeState, len(cfg.Plan.Nodes)),
+			committed: cfg.start() - 1}
+		for n := range cfg.Plan.Nodes {
+			ws[i].initNode(n)
+		}
+	}
+	resume, err := loadResume(ctx, cfg, ws)
+	if err != nil {
+		return nil, err
 	}
 	for i := range cfg.Plan.Nodes {
-		if err := setupNode(ctx, cfg, ws, i); err != nil {
+		if err := setupConnector(ctx, cfg, ws, i, resume); err != nil {
 			for _, w := range ws {
 				w.closeAll()
 			}
@@ -29,21 +38,28 @@ func newWorkers(ctx context.Context, cfg *Config) ([]*worker, error) {
 	return ws, nil
 }
 
-func setupNode(ctx context.Context, cfg *Config, ws []*worker, i int) error {
-	n := &cfg.Plan.Nodes[i]
-	for _, w := range ws {
-		if cfg.Plan.Exchanging(i) {
-			w.nodes[i].align = newAligner[payload](cfg.TotalWorkers)
-		}
-		if n.Kind == plan.NodeStateful {
-			w.nodes[i].timers = newTimers()
+// initNode sets up the worker's state for node i.
+func (w *worker) initNode(i int) {
+	st := &w.nodes[i]
+	st.closed = w.cfg.start() - 1
+	if w.plan.Exchanging(i) {
+		st.align = newAligner[payload](w.cfg.TotalWorkers, w.cfg.start())
+	}
+	if w.plan.Nodes[i].Kind == plan.NodeStateful {
+		st.timers = newTimers()
+		if w.cfg.Recovery != nil {
+			st.touched = map[string]struct{}{}
 		}
 	}
+}
+
+func setupConnector(ctx context.Context, cfg *Config, ws []*worker, i int, resume *resumeState) error {
+	n := &cfg.Plan.Nodes[i]
 	switch n.Kind {
 	case plan.NodeInput:
-		return setupSource(ctx, cfg, ws, n.Step())
+		return setupSource(ctx, cfg, ws, n.Step(), resume)
 	case plan.NodeOutput:
-		return setupSink(ctx, cfg, ws, i)
+		return setupSink(ctx, cfg, ws, i, resume)
 	}
 	return nil
 }
@@ -102,12 +118,12 @@ func everyone(total int, parts []string) [][]string {
 	return r
 }
 
-func setupSource(ctx context.Context, cfg *Config, ws []*worker, step int) error {
+func setupSource(ctx context.Context, cfg *Config, ws []*worker, step int, resume *resumeState) error {
 	s := &cfg.Plan.Graph.Steps[step]
 	node := cfg.Plan.NodeOf[step]
 	if s.Conn == abi.ConnGuestDynamic {
 		for _, w := range ws {
-			if err := w.buildSource(ctx, node, step, ""); err != nil {
+			if err := w.buildSource(ctx, node, step, "", nil); err != nil {
 				return err
 			}
 		}
@@ -119,7 +135,7 @@ func setupSource(ctx context.Context, cfg *Config, ws []*worker, step int) error
 	}
 	for _, part := range sortedParts(owner) {
 		if w := local(cfg, ws, owner[part]); w != nil {
-			if err := w.buildSource(ctx, node, step, part); err != nil {
+			if err := w.buildSource(ctx, node, step, part, resume.partResume(step, part)); err != nil {
 				return err
 			}
 		}
@@ -166,17 +182,18 @@ func local(cfg *Config, ws []*worker, global int) *worker {
 	return ws[i]
 }
 
-func (w *worker) buildSource(ctx context.Context, node, step int, part string) error {
-	sp := &sourcePart{step: step}
+func (w *worker) buildSource(ctx context.Context, node, step int, part string, resume []byte) error {
+	sp := &sourcePart{step: step, name: part}
 	if src := w.cfg.Sources[step]; src != nil {
-		h, err := src.Open(part, nil)
+		h, err := src.Open(part, resume)
 		if err != nil {
 			return w.stepError(step, err)
 		}
 		sp.host = h
 	} else {
 		sp.handle = w.newHandle()
-		q := abi.BuildPartRequest{Step: uint32(step), Handle: sp.handle, Part: part, Worker: uint32(w.index), Workers: uint32(w.cfg.TotalWorkers)}
+		q := abi.BuildPartRequest{Step: uint32(step), Handle: sp.handle, Part: part, Worker: uint32(w.index), Workers: uint32(w.cfg.TotalWorkers),
+			HasResume: resume != nil, Resume: resume}
 		if err := w.g.BuildPart(ctx, q); err != nil {
 			return w.stepError(step, err)
 		}
@@ -185,14 +202,14 @@ func (w *worker) buildSource(ctx context.Context, node, step int, part string) e
 	return nil
 }
 
-func setupSink(ctx context.Context, cfg *Config, ws []*worker, node int) error {
+func setupSink(ctx context.Context, cfg *Config, ws []*worker, node int, resume *resumeState) error {
 	step := cfg.Plan.Nodes[node].Step()
 	for _, w := range ws {
-		w.nodes[node].sinks = map[int]sinkPart{}
+		w.nodes[node].sinks = map[int]*sinkPart{}
 	}
 	if cfg.Plan.Nodes[node].Route == plan.RouteLocal {
 		for _, w := range ws {
-			if err := w.buildSink(ctx, node, step, -1, ""); err != nil {
+			if err := w.buildSink(ctx, node, step, -1, "", nil); err != nil {
 				return err
 			}
 		}
@@ -211,7 +228,7 @@ func setupSink(ctx context.Context, cfg *Config, ws []*worker, node int) error {
 	for k, part := range parts {
 		owners[k] = owner[part]
 		if w := local(cfg, ws, owner[part]); w != nil {
-			if err := w.buildSink(ctx, node, step, k, part); err != nil {
+			if err := w.buildSink(ctx, node, step, k, part, resume.partResume(step, part)); err != nil {
 				return err
 			}
 		}
@@ -222,17 +239,18 @@ func setupSink(ctx context.Context, cfg *Config, ws []*worker, node int) error {
 	return nil
 }
 
-func (w *worker) buildSink(ctx context.Context, node, step, k int, part string) error {
-	sp := sinkPart{step: step}
+func (w *worker) buildSink(ctx context.Context, node, step, k int, part string, resume []byte) error {
+	sp := &sinkPart{step: step, part: k, name: part}
 	var err error
 	switch s := w.cfg.Sinks[step].(type) {
 	case connectors.DynamicSink:
 		sp.host, err = s.Open(w.index, w.cfg.TotalWorkers)
 	case connectors.PartitionedSink:
-		sp.host, err = s.Open(part, nil)
+		sp.host, err = s.Open(part, resume)
 	case nil:
 		sp.handle = w.newHandle()
-		q := abi.BuildPartRequest{Step: uint32(step), Handle: sp.handle, Part: part, Worker: uint32(w.index), Workers: uint32(w.cfg.TotalWorkers)}
+		q := abi.BuildPartRequest{Step: uint32(step), Handle: sp.handle, Part: part, Worker: uint32(w.index), Workers: uint32(w.cfg.TotalWorkers),
+			HasResume: resume != nil, Resume: resume}
 		err = w.g.BuildPart(ctx, q)
 	default:
 		err = fmt.Errorf("engine: sink of step %d is a %T", step, s)

@@ -13,6 +13,7 @@ import (
 func (w *worker) stateful(i int, epoch uint64, b abi.Batch) error {
 	st := &w.nodes[i]
 	st.lastData = max(st.lastData, epoch)
+	w.touch(i, epoch, b)
 	step := w.plan.Nodes[i].Step()
 	q := abi.StatefulRequest{Step: uint32(step), Now: time.Now().UnixNano(), Batch: b}
 	up, err := w.g.StatefulBatch(w.ctx, q)
@@ -36,18 +37,20 @@ func (w *worker) updates(i int, epoch uint64, up abi.KeyedUpdates) error {
 }
 
 // atEOF calls on_eof for every key of a stateful step once every worker's
-// input to it has ended; emits carry the last epoch the step saw.
-func (w *worker) atEOF(i int, prev uint64) error {
+// input to it has ended; what it changes and emits belongs to epoch.
+func (w *worker) atEOF(i int, epoch uint64) error {
 	n := &w.plan.Nodes[i]
 	if n.Kind != plan.NodeStateful {
 		return nil
 	}
 	st := &w.nodes[i]
-	epoch := max(prev, st.lastData)
 	q := abi.StepRequest{Step: uint32(n.Step()), Now: time.Now().UnixNano()}
 	up, err := w.g.EOF(w.ctx, q)
 	if err != nil {
 		return w.stepError(n.Step(), err)
+	}
+	for _, k := range up.Keys {
+		w.touchKeys(i, epoch, []string{k.Key})
 	}
 	err = w.updates(i, epoch, up)
 	st.timers = newTimers()
@@ -72,7 +75,9 @@ func (w *worker) fireTimers(now time.Time) (bool, error) {
 		if err != nil {
 			return true, w.stepError(step, err)
 		}
-		if err := w.updates(i, max(w.nodes[i].align.Frontier(), w.nodes[i].lastData), up); err != nil {
+		epoch := max(w.nodes[i].align.Frontier(), w.nodes[i].lastData)
+		w.touchKeys(i, epoch, keys)
+		if err := w.updates(i, epoch, up); err != nil {
 			return true, err
 		}
 	}

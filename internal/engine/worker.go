@@ -6,6 +6,7 @@ import (
 
 	"github.com/bxwasm/bxwasm/internal/abi"
 	"github.com/bxwasm/bxwasm/internal/plan"
+	"github.com/bxwasm/bxwasm/internal/recovery"
 	"github.com/bxwasm/bxwasm/internal/transport"
 )
 
@@ -27,6 +28,11 @@ type worker struct {
 
 	nodes []nodeState
 	msgs  []transport.Message
+
+	stopping  bool                // a graceful stop began: sources read no more
+	snaps     []recovery.Snapshot // snapshots not yet handed to the committer
+	committed uint64              // the last epoch handed to the committer
+	commits   *committer          // nil without recovery
 }
 
 // nodeState is a worker's state for one plan node.
@@ -35,10 +41,15 @@ type nodeState struct {
 	out      uint64            // the node's output frontier
 	sent     uint64            // the frontier last announced for this node
 	sources  []*sourcePart     // input nodes
-	sinks    map[int]sinkPart  // output nodes: by partition index (-1: dynamic)
+	sinks    map[int]*sinkPart // output nodes: by partition index (-1: dynamic)
 	owners   []int             // partitioned outputs: partition index -> worker
 	timers   *timers           // stateful nodes
 	lastData uint64            // stateful nodes: latest epoch seen
+
+	// With recovery, for exchanging nodes:
+	touched map[string]struct{} // stateful nodes: keys changed since the last close
+	changed uint64              // epoch of the changes since the last close (0: none)
+	closed  uint64              // every epoch up to this one is closed and snapshotted
 }
 
 // payload is data waiting in an aligner.
@@ -56,7 +67,7 @@ func (w *worker) run(ctx context.Context, start time.Time) (err error) {
 			err = cerr
 		}
 	}()
-	w.epoch, w.nextTick = 1, start.Add(w.interval)
+	w.epoch, w.nextTick = w.cfg.start(), start.Add(w.interval)
 	for {
 		if err := context.Cause(ctx); err != nil {
 			return err
@@ -64,6 +75,7 @@ func (w *worker) run(ctx context.Context, start time.Time) (err error) {
 		if err := w.announce(); err != nil {
 			return err
 		}
+		w.commit()
 		if w.finished() {
 			return nil
 		}
@@ -93,11 +105,17 @@ func (w *worker) step(now time.Time) (bool, error) {
 	if fired, err := w.fireTimers(now); fired || err != nil {
 		return true, err
 	}
-	if now.After(w.nextTick) || now.Equal(w.nextTick) {
-		w.tick(now)
+	if !w.stopping && w.stopRequested() {
+		w.stopping = true
+		return true, w.snapshotSources()
+	}
+	if !now.Before(w.nextTick) {
+		if err := w.tick(now); err != nil {
+			return false, err
+		}
 		busy = true
 	}
-	if w.ep.InFlight() < w.cfg.Credit {
+	if !w.stopping && w.ep.InFlight() < w.cfg.Credit {
 		polled, err := w.pollSources(now)
 		if err != nil {
 			return false, err
@@ -107,11 +125,28 @@ func (w *worker) step(now time.Time) (bool, error) {
 	return busy, nil
 }
 
-// tick advances the sources' epoch, skipping epochs the worker slept through.
-func (w *worker) tick(now time.Time) {
+// tick ends the sources' epoch: it snapshots their positions and advances
+// the epoch, skipping epochs the worker slept through.
+func (w *worker) tick(now time.Time) error {
+	if !w.stopping {
+		if err := w.snapshotSources(); err != nil {
+			return err
+		}
+	}
 	for !now.Before(w.nextTick) {
 		w.epoch++
 		w.nextTick = w.nextTick.Add(w.interval)
+	}
+	return nil
+}
+
+// stopRequested reports whether Config.Stop is closed.
+func (w *worker) stopRequested() bool {
+	select {
+	case <-w.cfg.Stop:
+		return true
+	default:
+		return false
 	}
 }
 
@@ -122,7 +157,7 @@ func (w *worker) wait(ctx context.Context) error {
 	if t, ok := w.nextTimer(); ok && t.Before(deadline) {
 		deadline = t
 	}
-	if w.ep.InFlight() < w.cfg.Credit {
+	if !w.stopping && w.ep.InFlight() < w.cfg.Credit {
 		if t, ok := w.nextAwake(); ok && t.Before(deadline) {
 			deadline = t
 		}
@@ -138,15 +173,25 @@ func (w *worker) wait(ctx context.Context) error {
 		return context.Cause(ctx)
 	case <-w.ep.Ready():
 	case <-timer.C:
+	case <-w.stopSignal():
 	}
 	return nil
 }
 
-// finished reports whether every input is exhausted and every exchanging
-// node has closed its last epoch.
+// stopSignal is Config.Stop until the worker began stopping (nil after:
+// a nil channel never fires).
+func (w *worker) stopSignal() <-chan struct{} {
+	if w.stopping {
+		return nil
+	}
+	return w.cfg.Stop
+}
+
+// finished reports whether every input is exhausted or stopped and every
+// exchanging node has closed its last epoch.
 func (w *worker) finished() bool {
 	for i := range w.plan.Nodes {
-		if w.outFrontier(i) != EOF {
+		if w.outFrontier(i) < Stop {
 			return false
 		}
 	}

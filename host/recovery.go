@@ -1,0 +1,112 @@
+package host
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/bxwasm/bxwasm/internal/abi"
+	"github.com/bxwasm/bxwasm/internal/engine"
+	"github.com/bxwasm/bxwasm/internal/recovery"
+)
+
+// openStore opens (or creates) the recovery store of the run, checking
+// that it belongs to this flow before anything is written.
+func (r *runner) openStore(ctx context.Context) (*recovery.SQLite, error) {
+	dir := r.opts.RecoveryDir
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join(r.opts.WorkDir, dir)
+	}
+	store, err := recovery.OpenSQLite(ctx, dir, recovery.SQLiteOptions{
+		FlowID: r.plan.Graph.Flow, Create: true, Partitions: r.opts.Processes * len(r.insts), Process: r.opts.ProcessID})
+	if err != nil {
+		return nil, fmt.Errorf("recovery directory %s: %w", dir, err)
+	}
+	if err := checkSteps(ctx, store, r.plan.Graph); err != nil {
+		store.Close()
+		return nil, fmt.Errorf("recovery directory %s: %w", dir, err)
+	}
+	return store, nil
+}
+
+// checkSteps refuses a store holding state of steps the flow does not have:
+// it was written by another flow (or another version of this one).
+func checkSteps(ctx context.Context, store *recovery.SQLite, g *abi.Graph) error {
+	sum, err := store.Summary(ctx)
+	if err != nil {
+		return err
+	}
+	known := map[string]bool{}
+	for _, s := range g.Steps {
+		known[s.ID] = true
+	}
+	var unknown []string
+	for _, s := range sum.Steps {
+		if !known[s.StepID] {
+			unknown = append(unknown, s.StepID)
+		}
+	}
+	if len(unknown) > 0 {
+		return fmt.Errorf("%w: it has state of step(s) %s, which flow %q does not have; resume with the flow that wrote it, or use another recovery directory",
+			engine.ErrForeignState, strings.Join(unknown, ", "), g.Flow)
+	}
+	return nil
+}
+
+// begin records a new execution (process 0 does, for every process) and
+// returns where it resumes.
+func begin(ctx context.Context, store recovery.Store, workers int) (*engine.Recovery, error) {
+	resume, err := store.ResumeEpoch(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ex, err := store.Begin(ctx, workers)
+	if err != nil {
+		return nil, err
+	}
+	return &engine.Recovery{Store: store, Execution: ex, Resume: resume}, nil
+}
+
+// collectGarbage drops superseded snapshots older than the backup interval
+// once per epoch interval until ctx ends; its first error is sent on the
+// returned channel.
+func (r *runner) collectGarbage(ctx context.Context, store recovery.Store) <-chan error {
+	errs := make(chan error, 1)
+	keep := uint64(r.opts.BackupInterval / r.opts.EpochInterval)
+	go func() {
+		t := time.NewTicker(r.opts.EpochInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			resume, err := store.ResumeEpoch(ctx)
+			if err == nil && resume-1 > keep {
+				err = store.GC(ctx, resume-1-keep)
+			}
+			if err != nil && ctx.Err() == nil {
+				errs <- &engine.StoreError{Err: err}
+				return
+			}
+		}
+	}()
+	return errs
+}
+
+// reportStop tells the user, after a graceful stop, where the next run
+// resumes.
+func (r *runner) reportStop(ctx context.Context, store recovery.Store) {
+	if r.opts.ProcessID != 0 {
+		return
+	}
+	resume, err := store.ResumeEpoch(context.WithoutCancel(ctx))
+	if err != nil {
+		fmt.Fprintf(r.opts.Stderr, "bxwasm: stopped; reading the resume epoch failed: %v\n", err)
+		return
+	}
+	fmt.Fprintf(r.opts.Stderr, "bxwasm: stopped after epoch %d; run the same command again to resume from epoch %d\n", resume-1, resume)
+}
