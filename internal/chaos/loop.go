@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"syscall"
 	"time"
 )
@@ -43,6 +46,7 @@ func (s *session) chaosRun(ctx context.Context, n int, rep *Report) (bool, error
 	}
 	k, fail := s.kill(p, scale)
 	k.N = n
+	k.Output = countLines(filepath.Join(s.dir, chaosOutput))
 	rep.Kills = append(rep.Kills, k)
 	fmt.Fprintln(s.log, k)
 	if fail != nil {
@@ -106,4 +110,11 @@ func (s *session) victim(p *proc, scale Scale) (pidInfo, string) {
 	}
 	pid := kids[s.rng.IntN(len(kids))]
 	return pidInfo{pid: pid}, fmt.Sprintf("process %s (pid %d)", processIndex(pid), pid)
+}
+
+// countLines returns the number of lines of the file at path (0 if it
+// cannot be read).
+func countLines(path string) int {
+	b, _ := os.ReadFile(path)
+	return bytes.Count(b, []byte{'\n'})
 }

@@ -31,12 +31,13 @@ type Kill struct {
 	Victim string        // which process: supervisor, process i, single process
 	Ended  time.Duration // from the kill until every process of the run had ended
 	Status string        // how the run's first process ended
+	Output int           // lines in the output file once the run had ended
 }
 
 // String renders the kill as its log line.
 func (k Kill) String() string {
-	return fmt.Sprintf("kill %2d  %s  at %5.2fs  %-28s ended in %5.2fs (%s)",
-		k.N, k.Scale, k.After.Seconds(), k.Victim, k.Ended.Seconds(), k.Status)
+	return fmt.Sprintf("kill %2d  %s  at %5.2fs  %-28s ended in %5.2fs (%s), output %d lines",
+		k.N, k.Scale, k.After.Seconds(), k.Victim, k.Ended.Seconds(), k.Status, k.Output)
 }
 
 // Failure is a run that ended in an error other than a kill.
