@@ -59,3 +59,28 @@ func storedRows(t *testing.T, s Store) int64 {
 	}
 	return n
 }
+
+// TestOpenAddsIndexes reopens a store whose partitions lack the GC indexes (as stores created before them
+// do): OpenSQLite adds them.
+func TestOpenAddsIndexes(t *testing.T) {
+	ctx := context.Background()
+	dir := initWith(t, 2)
+	s, err := OpenSQLite(ctx, dir, SQLiteOptions{})
+	must(t, err)
+	for _, db := range s.parts {
+		_, err := db.ExecContext(ctx, `DROP INDEX snaps_epoch; DROP INDEX snaps_tombstones`)
+		must(t, err)
+	}
+	must(t, s.Close())
+	s, err = OpenSQLite(ctx, dir, SQLiteOptions{})
+	must(t, err)
+	defer s.Close()
+	for i, db := range s.parts {
+		var n int
+		must(t, db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema WHERE type = 'index'
+			AND name IN ('snaps_epoch', 'snaps_tombstones')`).Scan(&n))
+		if n != 2 {
+			t.Fatalf("%s has %d of the 2 GC indexes", PartitionFile(i), n)
+		}
+	}
+}

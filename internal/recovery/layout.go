@@ -31,6 +31,13 @@ CREATE TABLE commits (
 ) WITHOUT ROWID;
 `
 
+// indexes serve GC (and Begin's drop of uncommitted epochs); OpenSQLite adds them to stores created before
+// them.
+const indexes = `
+CREATE INDEX IF NOT EXISTS snaps_epoch ON snaps (epoch);
+CREATE INDEX IF NOT EXISTS snaps_tombstones ON snaps (epoch) WHERE state IS NULL;
+`
+
 // formatVersion is the layout version recorded in every partition's meta table.
 const formatVersion = "1"
 
@@ -82,7 +89,7 @@ func initPartition(path, storeID string, i, n int) error {
 	}
 	defer db.Close()
 	ctx := context.Background()
-	if _, err := db.ExecContext(ctx, schema); err != nil {
+	if _, err := db.ExecContext(ctx, schema+indexes); err != nil {
 		return fmt.Errorf("recovery: create %s: %w", path, err)
 	}
 	meta := map[string]string{

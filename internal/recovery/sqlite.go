@@ -82,6 +82,10 @@ func OpenSQLite(ctx context.Context, dir string, opts SQLiteOptions) (*SQLite, e
 		s.Close()
 		return nil, err
 	}
+	if err := s.addIndexes(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -255,6 +259,16 @@ func (s *SQLite) checkMetas(metas []partMeta) error {
 		return fmt.Errorf("%w: %s belongs to flow %q, not %q", ErrFlowMismatch, s.dir, first.flowID, s.flowID)
 	}
 	s.mu.flowSaved = first.flowID != "" || s.flowID == ""
+	return nil
+}
+
+// addIndexes creates the indexes a store created before them lacks (after every check passed).
+func (s *SQLite) addIndexes(ctx context.Context) error {
+	for i, db := range s.parts {
+		if _, err := db.ExecContext(ctx, indexes); err != nil {
+			return fmt.Errorf("recovery: index %s: %w", PartitionFile(i), err)
+		}
+	}
 	return nil
 }
 

@@ -142,12 +142,10 @@ func (s *SQLite) ResumeEpoch(ctx context.Context) (uint64, error) {
 func (s *SQLite) GC(ctx context.Context, before uint64) error {
 	for _, db := range s.parts {
 		err := s.inTx(ctx, db, func(tx *sql.Tx) error {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM snaps WHERE epoch < (SELECT max(l.epoch) FROM snaps l
-				WHERE l.step_id = snaps.step_id AND l.state_key = snaps.state_key AND l.epoch <= ?)`, before); err != nil {
+			if _, err := tx.ExecContext(ctx, gcSuperseded, before, before); err != nil {
 				return err
 			}
-			// What is left at or before `before` is each key's latest snapshot: drop it if a tombstone.
-			_, err := tx.ExecContext(ctx, `DELETE FROM snaps WHERE epoch <= ? AND state IS NULL`, before)
+			_, err := tx.ExecContext(ctx, gcTombstones, before)
 			return err
 		})
 		if err != nil {
@@ -156,6 +154,15 @@ func (s *SQLite) GC(ctx context.Context, before uint64) error {
 	}
 	return nil
 }
+
+// gcSuperseded deletes the snapshots before ? that a later one at or before ? supersedes; the candidates come
+// from the epoch index (snaps_epoch), each checked with one primary-key seek.
+const gcSuperseded = `DELETE FROM snaps WHERE epoch < ? AND EXISTS (SELECT 1 FROM snaps l
+	WHERE l.step_id = snaps.step_id AND l.state_key = snaps.state_key AND l.epoch > snaps.epoch AND l.epoch <= ?)`
+
+// gcTombstones deletes the tombstones at or before ?: after gcSuperseded each is its key's latest snapshot
+// there. The partial index snaps_tombstones holds only tombstones.
+const gcTombstones = `DELETE FROM snaps WHERE epoch <= ? AND state IS NULL`
 
 // inTx runs fn in a transaction on db, wrapping its error.
 func (s *SQLite) inTx(ctx context.Context, db *sql.DB, fn func(*sql.Tx) error) error {
