@@ -10,7 +10,6 @@ import (
 
 	"github.com/bxwasm/bxwasm/internal/cluster"
 	"github.com/bxwasm/bxwasm/internal/engine"
-	"github.com/bxwasm/bxwasm/internal/recovery"
 	"github.com/bxwasm/bxwasm/internal/transport"
 )
 
@@ -22,15 +21,18 @@ type RemoteError = cluster.RemoteError
 // runCluster runs this process's share of a clustered run: it joins the
 // other processes over NATS, agrees with them on partitions, and stops
 // them all on the first failure anywhere.
-func (r *runner) runCluster(ctx context.Context, cfg engine.Config, store *recovery.SQLite, watch []<-chan error) error {
+func (r *runner) runCluster(ctx context.Context, cfg engine.Config, watch []<-chan error) error {
 	nc, err := nats.Connect(r.opts.NATSURL, nats.Name(fmt.Sprintf("bxwasm %s process %d", r.opts.RunID, r.opts.ProcessID)))
 	if err != nil {
 		return fmt.Errorf("host: connecting to NATS at %s: %w", r.opts.NATSURL, err)
 	}
 	defer nc.Close()
-	mesh, err := r.join(ctx, nc, &cfg, store)
+	mesh, err := r.join(ctx, nc, &cfg)
 	if err != nil {
 		return err
+	}
+	if cfg.Recovery != nil && r.opts.ProcessID != 0 {
+		defer cfg.Recovery.Store.Close()
 	}
 	defer mesh.Close()
 	fin, err := cluster.SubscribeFinish(nc, r.opts.RunID, r.opts.Processes)
@@ -76,12 +78,13 @@ type hello struct {
 
 // join exchanges partition lists (and, from process 0, the recovery
 // execution) with the other processes and waits for every one of them.
-func (r *runner) join(ctx context.Context, nc *nats.Conn, cfg *engine.Config, store *recovery.SQLite) (*cluster.Mesh, error) {
+func (r *runner) join(ctx context.Context, nc *nats.Conn, cfg *engine.Config) (*cluster.Mesh, error) {
 	local, err := engine.LocalReach(ctx, r.plan, cfg.Guests, cfg.FirstWorker, cfg.TotalWorkers)
 	if err != nil {
 		return nil, err
 	}
-	mine := hello{Reach: local, Recovering: store != nil}
+	recovering := r.opts.RecoveryDir != ""
+	mine := hello{Reach: local, Recovering: recovering}
 	if cfg.Recovery != nil {
 		mine.Execution, mine.Resume = cfg.Recovery.Execution, cfg.Recovery.Resume
 	}
@@ -93,11 +96,11 @@ func (r *runner) join(ctx context.Context, nc *nats.Conn, cfg *engine.Config, st
 	if err != nil {
 		return nil, err
 	}
-	hellos, err := decodeHellos(raw, store != nil)
+	hellos, err := decodeHellos(raw, recovering)
 	if err == nil {
 		cfg.Reach = mergeReach(hellos, cfg.TotalWorkers)
-		if store != nil && cfg.Recovery == nil {
-			cfg.Recovery = &engine.Recovery{Store: store, Execution: hellos[0].Execution, Resume: hellos[0].Resume}
+		if recovering && cfg.Recovery == nil {
+			cfg.Recovery, err = r.joinRecovery(ctx, hellos[0])
 		}
 	}
 	if err != nil {

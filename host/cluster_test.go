@@ -34,6 +34,12 @@ func startNATS(t *testing.T) string {
 // all of them wrote to stdout.
 func clusterRun(t *testing.T, url, run, module, spec, workDir string, procs, workers int) ([]error, []string) {
 	t.Helper()
+	return clusterRunWith(t, url, run, module, spec, workDir, procs, workers, nil)
+}
+
+// clusterRunWith is clusterRun with options changed by set (when not nil).
+func clusterRunWith(t *testing.T, url, run, module, spec, workDir string, procs, workers int, set func(*host.Options)) ([]error, []string) {
+	t.Helper()
 	errs := make([]error, procs)
 	outs := make([]bytes.Buffer, procs)
 	var wg sync.WaitGroup
@@ -43,6 +49,9 @@ func clusterRun(t *testing.T, url, run, module, spec, workDir string, procs, wor
 			defer wg.Done()
 			o := host.Options{WorkersPerProcess: workers, Processes: procs, ProcessID: p, NATSURL: url, RunID: run,
 				CacheDir: testutil.CacheDir(t), WorkDir: workDir, Stdout: &outs[p], Stderr: &bytes.Buffer{}}
+			if set != nil {
+				set(&o)
+			}
 			errs[p] = host.Run(context.Background(), module, spec, o)
 		}()
 	}

@@ -190,24 +190,24 @@ func (r *runner) run(ctx context.Context) error {
 	cfg := r.engineConfig()
 	var store *recovery.SQLite
 	var watch []<-chan error
-	if r.opts.RecoveryDir != "" {
+	if r.opts.RecoveryDir != "" && r.opts.ProcessID == 0 {
+		// Process 0 creates the store if need be and records the
+		// execution; the others open it once they have heard from it.
 		var err error
 		if store, err = r.openStore(ctx); err != nil {
 			return err
 		}
 		defer store.Close()
-		if r.opts.ProcessID == 0 {
-			if cfg.Recovery, err = begin(ctx, store, cfg.TotalWorkers); err != nil {
-				return err
-			}
-			gcCtx, stopGC := context.WithCancel(ctx)
-			defer stopGC()
-			watch = append(watch, r.collectGarbage(gcCtx, store))
+		if cfg.Recovery, err = begin(ctx, store, cfg.TotalWorkers); err != nil {
+			return err
 		}
+		gcCtx, stopGC := context.WithCancel(ctx)
+		defer stopGC()
+		watch = append(watch, r.collectGarbage(gcCtx, store))
 	}
 	var err error
 	if r.opts.Processes > 1 {
-		err = r.runCluster(ctx, cfg, store, watch)
+		err = r.runCluster(ctx, cfg, watch)
 	} else {
 		local := transport.NewLocal(len(r.insts))
 		defer local.Close()

@@ -20,7 +20,7 @@ func (r *runner) openStore(ctx context.Context) (*recovery.SQLite, error) {
 		dir = filepath.Join(r.opts.WorkDir, dir)
 	}
 	store, err := recovery.OpenSQLite(ctx, dir, recovery.SQLiteOptions{
-		FlowID: r.plan.Graph.Flow, Create: true, Partitions: r.opts.Processes * len(r.insts), Process: r.opts.ProcessID})
+		FlowID: r.plan.Graph.Flow, Create: r.opts.ProcessID == 0, Partitions: r.opts.Processes * len(r.insts), Process: r.opts.ProcessID})
 	if err != nil {
 		return nil, fmt.Errorf("recovery directory %s: %w", dir, err)
 	}
@@ -100,13 +100,20 @@ func (r *runner) collectGarbage(ctx context.Context, store recovery.Store) <-cha
 // reportStop tells the user, after a graceful stop, where the next run
 // resumes.
 func (r *runner) reportStop(ctx context.Context, store recovery.Store) {
-	if r.opts.ProcessID != 0 {
-		return
-	}
 	resume, err := store.ResumeEpoch(context.WithoutCancel(ctx))
 	if err != nil {
 		fmt.Fprintf(r.opts.Stderr, "bxwasm: stopped; reading the resume epoch failed: %v\n", err)
 		return
 	}
 	fmt.Fprintf(r.opts.Stderr, "bxwasm: stopped after epoch %d; run the same command again to resume from epoch %d\n", resume-1, resume)
+}
+
+// joinRecovery opens the store process 0 prepared, in the execution it
+// began.
+func (r *runner) joinRecovery(ctx context.Context, first hello) (*engine.Recovery, error) {
+	store, err := r.openStore(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &engine.Recovery{Store: store, Execution: first.Execution, Resume: first.Resume}, nil
 }

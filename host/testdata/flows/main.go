@@ -51,6 +51,20 @@ func init() {
 		bx.Output("inp", in, bx.StdOutSink())
 		return flow
 	})
+	bx.Register("remind", func(delayMillis, idleMillis int) *bx.Dataflow {
+		flow := bx.NewDataflow("remind")
+		in := bx.Input("inp", flow, bx.PartitionedSource[string, bool](once{time.Duration(idleMillis) * time.Millisecond}))
+		keyed := bx.FlatMapBatch("key", in, keyAll)
+		st := bx.StatefulBatch("st", keyed, func(at *int64) bx.StatefulBatchLogic[int, string, int64] {
+			r := &reminder{delay: time.Duration(delayMillis) * time.Millisecond}
+			if at != nil {
+				r.at = time.UnixMilli(*at)
+			}
+			return r
+		})
+		bx.Output("out", values(st), bx.StdOutSink())
+		return flow
+	}, "delay_millis", "idle_millis")
 	bx.Register("timer", func(waitMillis int) *bx.Dataflow {
 		flow := bx.NewDataflow("timer")
 		in := bx.Input("inp", flow, bx.DynamicInput[string](slowSource{time.Duration(waitMillis) * time.Millisecond}))
@@ -229,3 +243,49 @@ func (p *countingPart) WriteBatch(items []string) {
 	time.Sleep(p.sleep)
 }
 func (p *countingPart) Close() { fmt.Printf("received %d\n", p.n) }
+
+// once is a source of one partition that emits "k" once (not again after a
+// resume), then idles for idle before it ends.
+type once struct{ idle time.Duration }
+
+func (o once) ListParts() []string { return []string{"once"} }
+func (o once) BuildPart(_, _ string, resume *bool) bx.StatefulSourcePartition[string, bool] {
+	return &oncePart{sent: resume != nil && *resume, end: time.Now().Add(o.idle)}
+}
+
+type oncePart struct {
+	sent bool
+	end  time.Time
+}
+
+func (p *oncePart) NextBatch() ([]string, error) {
+	if !p.sent {
+		p.sent = true
+		return []string{"k"}, nil
+	}
+	if time.Now().After(p.end) {
+		return nil, io.EOF
+	}
+	return nil, nil
+}
+func (p *oncePart) NextAwake() (time.Time, bool) { return time.Now().Add(10 * time.Millisecond), true }
+func (p *oncePart) Snapshot() bool               { return p.sent }
+func (p *oncePart) Close()                       {}
+
+// reminder sets a timer delay after its key's first item and emits
+// "notified" when it fires, or "eof" if the input ends first.
+type reminder struct {
+	delay time.Duration
+	at    time.Time
+}
+
+func (r *reminder) OnBatch([]int) ([]string, bool) {
+	if r.at.IsZero() {
+		r.at = time.Now().Add(r.delay)
+	}
+	return nil, false
+}
+func (r *reminder) OnNotify() ([]string, bool)  { return []string{"notified"}, true }
+func (r *reminder) OnEOF() ([]string, bool)     { return []string{"eof"}, true }
+func (r *reminder) NotifyAt() (time.Time, bool) { return r.at, !r.at.IsZero() }
+func (r *reminder) Snapshot() int64             { return r.at.UnixMilli() }
