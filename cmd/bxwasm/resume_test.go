@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/bxwasm/bxwasm/internal/recovery"
+	"github.com/bxwasm/bxwasm/internal/testutil"
+)
+
+// TestInterruptFinishesTheEpoch sends SIGINT to a local cluster that
+// snapshots into a store: it exits 0 saying where it resumes, and the same
+// command run again finishes with the sums of a run never interrupted.
+func TestInterruptFinishesTheEpoch(t *testing.T) {
+	flows := testutil.BuildWasm(t, "../../host/testdata/flows")
+	work := t.TempDir()
+	var in strings.Builder
+	sums := map[int]int{}
+	for i := 0; i < 300_000; i++ {
+		fmt.Fprintf(&in, "k%d:%d\n", i%97, i)
+		sums[i%97] += i
+	}
+	os.WriteFile(filepath.Join(work, "sums.txt"), []byte(in.String()), 0o644)
+	var want []string
+	for k, s := range sums {
+		want = append(want, fmt.Sprintf("k%d=%d", k, s))
+	}
+	slices.Sort(want)
+	args := []string{"run", flows + ":sum_file('sums.txt')", "-p2", "-r", "rec", "-s", "0.05"}
+
+	cmd := exec.Command(binary(t), args...)
+	cmd.Dir, cmd.Env = work, append(cleanEnv(), cacheEnv(t))
+	var out, errOut testutil.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	waitFor(t, time.Minute, func() bool { return inputMoved(filepath.Join(work, "rec")) })
+	cmd.Process.Signal(syscall.SIGINT)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("interrupted run: %v; stderr %q", err, errOut.String())
+	}
+	if !strings.Contains(errOut.String(), "run the same command again to resume from epoch") {
+		t.Errorf("stderr %q does not say where the run resumes", errOut.String())
+	}
+	r := bxwasm(t, work, "", []string{cacheEnv(t)}, args...)
+	if r.code != 0 {
+		t.Fatalf("resumed run: exit %d: %s", r.code, r.err)
+	}
+	got := sortedLines(out.String() + r.stdout)
+	if !slices.Equal(got, want) {
+		t.Errorf("interrupted then resumed: %d sums (%d before the interrupt), want %d", len(got), len(sortedLines(out.String())), len(want))
+	}
+}
+
+// inputMoved reports whether the store in dir holds a position of the
+// input, that is, the run has committed some progress.
+func inputMoved(dir string) bool {
+	sum, err := recovery.Inspect(context.Background(), dir)
+	if err != nil {
+		return false
+	}
+	for _, s := range sum.Steps {
+		if s.StepID == "sum.inp" {
+			return true
+		}
+	}
+	return false
+}
