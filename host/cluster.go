@@ -27,6 +27,13 @@ func (r *runner) runCluster(ctx context.Context, cfg engine.Config, watch []<-ch
 		return fmt.Errorf("host: connecting to NATS at %s: %w", r.opts.NATSURL, err)
 	}
 	defer nc.Close()
+	if r.opts.Stop != nil {
+		stopCtx, stopDone := context.WithCancel(ctx)
+		defer stopDone()
+		if cfg.Stop, err = cluster.ShareStop(stopCtx, nc, r.opts.RunID, r.opts.Stop); err != nil {
+			return err
+		}
+	}
 	mesh, err := r.join(ctx, nc, &cfg)
 	if err != nil {
 		return err
@@ -51,6 +58,7 @@ func (r *runner) runCluster(ctx context.Context, cfg engine.Config, watch []<-ch
 	for i := range r.insts {
 		cfg.Endpoints = append(cfg.Endpoints, tr.Endpoint(cfg.FirstWorker+i))
 	}
+	r.stop = cfg.Stop
 	err = runWatched(ctx, cfg, append(watch, mesh.Watch(), tr.Err())...)
 	if err == nil {
 		mesh.Done()

@@ -45,6 +45,9 @@ type runner struct {
 	insts []*guest.Instance
 	plan  *plan.Plan
 	conns conns
+	// stop is the engine's stop channel once the run started: the
+	// caller's, or in a cluster, a stop of any process.
+	stop <-chan struct{}
 }
 
 func prepare(ctx context.Context, module, flowSpec string, opts *Options, test *testIO) (*runner, error) {
@@ -214,9 +217,10 @@ func (r *runner) run(ctx context.Context) error {
 		for i := range r.insts {
 			cfg.Endpoints = append(cfg.Endpoints, local.Endpoint(i))
 		}
+		r.stop = cfg.Stop
 		err = runWatched(ctx, cfg, watch...)
 	}
-	if err == nil && store != nil && closed(r.opts.Stop) {
+	if err == nil && store != nil && closed(r.stop) {
 		r.reportStop(ctx, store)
 	}
 	return err

@@ -76,3 +76,43 @@ func inputMoved(dir string) bool {
 	}
 	return false
 }
+
+// TestInterruptOfOneProcessStopsAManualCluster interrupts one process of
+// a manual cluster with a store: both finish the epoch and exit 0.
+func TestInterruptOfOneProcessStopsAManualCluster(t *testing.T) {
+	flows := testutil.BuildWasm(t, "../../host/testdata/flows")
+	work := t.TempDir()
+	var in strings.Builder
+	for i := 0; i < 300_000; i++ {
+		fmt.Fprintf(&in, "k%d:%d\n", i%97, i)
+	}
+	os.WriteFile(filepath.Join(work, "sums.txt"), []byte(in.String()), 0o644)
+	addrs := freeAddrs(t, 2)
+	cmds := make([]*exec.Cmd, 2)
+	errs := make([]testutil.Buffer, 2)
+	for i := range cmds {
+		cmds[i] = exec.Command(binary(t), "run", flows+":sum_file('sums.txt')", "-i", fmt.Sprint(i), "-a", addrs, "-r", "rec", "-s", "0.05")
+		cmds[i].Dir, cmds[i].Env, cmds[i].Stderr = work, append(cleanEnv(), cacheEnv(t)), &errs[i]
+		if err := cmds[i].Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer cmds[i].Process.Kill()
+	}
+	waitFor(t, time.Minute, func() bool { return inputMoved(filepath.Join(work, "rec")) })
+	cmds[1].Process.Signal(syscall.SIGINT)
+	for i, cmd := range cmds {
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("process %d: %v; stderr %q", i, err, errs[i].String())
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("process %d still running 30s after process 1 was interrupted", i)
+		}
+	}
+	if !strings.Contains(errs[0].String(), "resume from epoch") {
+		t.Errorf("process 0's stderr %q does not say where the run resumes", errs[0].String())
+	}
+}
