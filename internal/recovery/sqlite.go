@@ -131,8 +131,10 @@ func prepareDir(dir string, opts SQLiteOptions) (int, error) {
 // then writes would fail with SQLITE_BUSY when another connection wrote in between.
 // A read-only open of a file in WAL mode creates its -wal and -shm files when they are missing, so Inspect
 // opens a partition without a -wal (no connection has it open) as immutable, which creates nothing.
+// The wait is long because a GC of a large store holds a partition's write lock for seconds, and a
+// Write that gives up fails the run.
 const (
-	readWrite = "?_pragma=busy_timeout(5000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	readWrite = "?_pragma=busy_timeout(60000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
 	readOnly  = "?mode=ro&_pragma=busy_timeout(5000)"
 	idle      = "?mode=ro&immutable=1"
 )
