@@ -38,7 +38,10 @@ func (s *session) chaosRun(ctx context.Context, n int, rep *Report) (bool, error
 	}
 	defer p.destroy()
 	wait := time.Duration(s.rng.Int64N(int64(s.cfg.MaxWait) + 1))
-	if p.wait(ctx, wait) {
+	if s.cfg.FromOutput {
+		s.waitOutput(ctx, p)
+	}
+	if p.exited() || p.wait(ctx, wait) {
 		return s.ended(n, name, p, rep), nil
 	}
 	if err := ctx.Err(); err != nil {
@@ -61,7 +64,7 @@ func (s *session) chaosRun(ctx context.Context, n int, rep *Report) (bool, error
 func (s *session) ended(n int, name string, p *proc, rep *Report) bool {
 	if p.err == nil {
 		rep.Completed++
-		fmt.Fprintf(s.log, "run %2d  %s  completed after %.2fs, before its kill\n", n, name, time.Since(p.started).Seconds())
+		fmt.Fprintf(s.log, "%s: completed after %.2fs, before its kill\n", name, time.Since(p.started).Seconds())
 		return true
 	}
 	fail := Failure{Run: name, Reason: p.status() + " before its kill", Stderr: p.stderr.String()}
@@ -117,4 +120,18 @@ func (s *session) victim(p *proc, scale Scale) (pidInfo, string) {
 func countLines(path string) int {
 	b, _ := os.ReadFile(path)
 	return bytes.Count(b, []byte{'\n'})
+}
+
+// waitOutput waits until the run changes the output file (it truncates
+// it to where it resumes, then writes), exits, or RunTimeout passes.
+func (s *session) waitOutput(ctx context.Context, p *proc) {
+	path := filepath.Join(s.dir, chaosOutput)
+	for deadline := time.Now().Add(s.cfg.RunTimeout); time.Now().Before(deadline); {
+		if st, err := os.Stat(path); err == nil && st.ModTime().After(p.started) {
+			return
+		}
+		if p.wait(ctx, 10*time.Millisecond) || ctx.Err() != nil {
+			return
+		}
+	}
 }

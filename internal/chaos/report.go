@@ -58,7 +58,7 @@ func (f Failure) String() string {
 
 // print writes the summary of r to w.
 func (r *Report) print(w io.Writer) {
-	fmt.Fprintf(w, "input: %d lines; clean run %.1fs; chaos %.1fs over %d kills (%s), %d runs completed before their kill\n",
+	fmt.Fprintf(w, "input: %d lines; clean run %.1fs; chaos %.1fs over %d kills%s, %d runs completed before their kill\n",
 		r.Lines, r.Clean.Seconds(), r.Chaos.Seconds(), len(r.Kills), r.victims(), r.Completed)
 	for _, f := range r.Failures {
 		fmt.Fprintf(w, "FAILED run %s\n", f)
@@ -91,5 +91,8 @@ func (r *Report) victims() string {
 			parts = append(parts, fmt.Sprintf("%d %s", n[kind], kind))
 		}
 	}
-	return strings.Join(parts, ", ")
+	if len(parts) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(parts, ", ") + ")"
 }
