@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command chaos crashes and resumes a stateful bxwasm flow many times and
 // checks that its output is the output of a run without crashes.
 //

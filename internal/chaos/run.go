@@ -1,3 +1,5 @@
+//go:build linux
+
 package main
 
 import (
@@ -32,7 +34,9 @@ func start(bin string, args []string, dir string) (*proc, error) {
 	cmd.Stdout = io.Discard
 	p := &proc{cmd: cmd, stderr: &tail{max: stderrTail}, done: make(chan struct{})}
 	cmd.Stderr = p.stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Its own group, so one signal reaches it and whatever it forks
+	// without a group of its own; and killed with the harness.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("chaos: starting %s: %w", bin, err)
 	}
