@@ -34,7 +34,7 @@ func (w *worker) deliver(i int, epoch uint64, b abi.Batch) error {
 	case n.Kind == plan.NodeMerge:
 		return w.push(n.Outputs[0], epoch, b)
 	case n.Kind == plan.NodeOutput:
-		return w.write(i, -1, b)
+		return w.write(i, -1, epoch, b)
 	}
 	return fmt.Errorf("engine: node %d (%v) cannot take input", i, n.Kind)
 }
@@ -75,7 +75,7 @@ func (w *worker) process(i int, epoch uint64, part int, b abi.Batch) error {
 	case plan.NodeRedistribute:
 		return w.push(n.Outputs[0], epoch, b)
 	case plan.NodeOutput:
-		return w.write(i, part, b)
+		return w.write(i, part, epoch, b)
 	}
 	return fmt.Errorf("engine: node %d (%v) does not exchange", i, n.Kind)
 }

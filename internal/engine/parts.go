@@ -115,14 +115,15 @@ func (w *worker) nextAwake() (time.Time, bool) {
 	return t, found
 }
 
-// write puts a batch into one of the worker's sink partitions.
-func (w *worker) write(i, part int, b abi.Batch) error {
+// write puts a batch of an epoch into one of the worker's sink partitions.
+func (w *worker) write(i, part int, epoch uint64, b abi.Batch) error {
 	s, ok := w.nodes[i].sinks[part]
 	if !ok {
 		return fmt.Errorf("engine: worker %d got data for sink partition %d of step %q it does not own",
 			w.index, part, w.plan.Graph.Steps[w.plan.Nodes[i].Step()].ID)
 	}
 	s.dirty = true
+	w.nodes[i].changed = max(w.nodes[i].changed, epoch)
 	if s.host != nil {
 		return w.stepError(s.step, s.host.Write(b))
 	}
