@@ -109,20 +109,11 @@ func (w *worker) snapshotSink(s *sinkPart, tag uint64) error {
 		return nil
 	}
 	s.dirty = false
-	var state []byte
+	var host snapshotter
 	if s.host != nil {
-		state = s.host.Snapshot()
-	} else {
-		ob, err := w.g.PartSnapshot(w.ctx, abi.HandleRequest{Step: uint32(s.step), Handle: s.handle})
-		if err != nil {
-			return w.stepError(s.step, err)
-		}
-		if ob.Present {
-			state = append([]byte{}, ob.B...)
-		}
+		host = s.host
 	}
-	w.keepPart(s.step, s.name, tag, state)
-	return nil
+	return w.snapshotPart(s.step, s.name, s.handle, host, tag)
 }
 
 // snapshotSource takes a source partition's position after the data it
@@ -132,19 +123,32 @@ func (w *worker) snapshotSource(s *sourcePart) error {
 		return nil
 	}
 	s.dirty = false
-	var state []byte
+	var host snapshotter
 	if s.host != nil {
-		state = s.host.Snapshot()
+		host = s.host
+	}
+	return w.snapshotPart(s.step, s.name, s.handle, host, w.epoch)
+}
+
+// snapshotter is a host connector's partition.
+type snapshotter interface{ Snapshot() []byte }
+
+// snapshotPart queues the position of a partition: a host partition's, or
+// else the guest's for handle.
+func (w *worker) snapshotPart(step int, name string, handle uint32, host snapshotter, tag uint64) error {
+	var state []byte
+	if host != nil {
+		state = host.Snapshot()
 	} else {
-		ob, err := w.g.PartSnapshot(w.ctx, abi.HandleRequest{Step: uint32(s.step), Handle: s.handle})
+		ob, err := w.g.PartSnapshot(w.ctx, abi.HandleRequest{Step: uint32(step), Handle: handle})
 		if err != nil {
-			return w.stepError(s.step, err)
+			return w.stepError(step, err)
 		}
 		if ob.Present {
 			state = append([]byte{}, ob.B...)
 		}
 	}
-	w.keepPart(s.step, s.name, w.epoch, state)
+	w.keepPart(step, name, tag, state)
 	return nil
 }
 
