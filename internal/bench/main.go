@@ -17,6 +17,18 @@
 //	wasm-w2      the same on two workers
 //	wasm-p2w1    the same on two processes of one worker each (-p2 -w1),
 //	             exchanging over an embedded NATS server (--stats)
+//	wasm-w1-recovery  wasm-w1 snapshotting into a fresh SQLite store every
+//	             second (-r DIR --epoch-interval 1s); its table row gives its
+//	             throughput relative to wasm-w1 (aim: at least 0.8) and the
+//	             store's size after the run
+//
+// and then the resume of a store of -keys distinct keys: the keys guest
+// (internal/bench/keys) keeps a count per key of a generated file with
+// StatefulMap, once on a fresh store ("write") and once more with the same
+// command and store ("resume"): sources resume at EOF, so the rerun's time
+// is loading the keys from SQLite, routing them and restoring them into
+// the guest (aim: under 5 s). Both runs must print nothing. The summary of
+// `bxwasm recovery inspect` follows. -keys 0 leaves this figure out.
 //
 // native-wasm separates the cost of running Go as WebAssembly at all from
 // the cost of bxwasm's dataflow (batches crossing the boundary, keyed
@@ -43,18 +55,19 @@ const seed = 20240601
 func main() {
 	lines := flag.Int("lines", 1_000_000, "lines of corpus to generate")
 	runs := flag.Int("runs", 1, "time each program this many times and keep the best")
+	keys := flag.Int("keys", 1_000_000, "distinct keys in the store of the resume figure; 0 leaves it out")
 	flag.Parse()
-	if *lines < 1 || *runs < 1 {
-		fmt.Fprintln(os.Stderr, "bench: -lines and -runs must be at least 1")
+	if *lines < 1 || *runs < 1 || *keys < 0 {
+		fmt.Fprintln(os.Stderr, "bench: -lines and -runs must be at least 1, -keys at least 0")
 		os.Exit(2)
 	}
-	if err := run(*lines, *runs); err != nil {
+	if err := run(*lines, *runs, *keys); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(lines, runs int) error {
+func run(lines, runs, keys int) error {
 	dir, err := os.MkdirTemp("", "bxwasm-bench-")
 	if err != nil {
 		return err
@@ -66,7 +79,7 @@ func run(lines, runs int) error {
 	if err != nil {
 		return err
 	}
-	fmt.Println("building bxwasm, the wordcount guest and the native baseline")
+	fmt.Println("building bxwasm, the wordcount and keys guests and the native baseline")
 	b, err := buildAll(dir)
 	if err != nil {
 		return err
@@ -81,6 +94,13 @@ func run(lines, runs int) error {
 	if err := verify(ms); err != nil {
 		return err
 	}
+	var r resumeRun
+	if keys > 0 {
+		if r, err = b.measureResume(dir, keys); err != nil {
+			return err
+		}
+	}
 	printTable(os.Stdout, st, ms, runs)
+	printResume(os.Stdout, r)
 	return nil
 }

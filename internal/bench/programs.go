@@ -19,6 +19,7 @@ type binaries struct {
 	wasirun    string // runs nativeWasm with wazero
 	bxwasm     string // the CLI
 	wasm       string // the wordcount guest
+	keysWasm   string // the keys guest of the resume figure
 	cache      string // bxwasm's compiled-code cache for these runs
 }
 
@@ -31,6 +32,7 @@ func buildAll(dir string) (binaries, error) {
 		wasirun:    filepath.Join(dir, "wasirun"),
 		bxwasm:     filepath.Join(dir, "bxwasm"),
 		wasm:       filepath.Join(dir, "wordcount.wasm"),
+		keysWasm:   filepath.Join(dir, "keys.wasm"),
 		cache:      filepath.Join(dir, "cache"),
 	}
 	wasip1 := []string{"GOOS=wasip1", "GOARCH=wasm"}
@@ -43,6 +45,7 @@ func buildAll(dir string) (binaries, error) {
 		{nil, []string{"build", "-o", b.wasirun, "./internal/bench/wasirun"}},
 		{nil, []string{"build", "-o", b.bxwasm, "./cmd/bxwasm"}},
 		{wasip1, []string{"build", "-buildmode=c-shared", "-o", b.wasm, "./wasm-examples/wordcount"}},
+		{wasip1, []string{"build", "-buildmode=c-shared", "-o", b.keysWasm, "./internal/bench/keys"}},
 	}
 	for _, s := range steps {
 		cmd := exec.Command("go", s.args...)
@@ -83,7 +86,8 @@ func (b binaries) warm(dir string) error {
 }
 
 // measureAll times the baseline, natively and as WebAssembly, and the
-// guest on one and two workers.
+// guest on one and two workers, on two processes, and on one worker
+// snapshotting into a recovery store.
 func (b binaries) measureAll(dir, corpus string, runs int) ([]measurement, error) {
 	progs := []struct {
 		name string
@@ -104,7 +108,9 @@ func (b binaries) measureAll(dir, corpus string, runs int) ([]measurement, error
 		}
 		ms = append(ms, m)
 	}
-	return ms, nil
+	fmt.Println("running wasm-w1-recovery")
+	m, err := b.measureRecovery(dir, corpus, runs)
+	return append(ms, m), err
 }
 
 // measurement is what one program took.
@@ -114,7 +120,10 @@ type measurement struct {
 	cpu     float64 // user+system CPU seconds of the best run
 	maxRSS  int64   // bytes, the largest over the runs
 	out     string  // file holding its standard output
-	stderr  string  // standard error of the best run
+	// storeBytes is the size of the recovery store after the run, for the
+	// runs with -r.
+	storeBytes int64
+	stderr     string // standard error of the best run
 }
 
 // measure runs argv runs times with its standard output in out and keeps

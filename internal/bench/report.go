@@ -78,12 +78,56 @@ func printTable(w io.Writer, st corpusStats, ms []measurement, runs int) {
 			scale = fmt.Sprintf("%.2f", byName(ms, "wasm-w1").seconds/m.seconds)
 		case "wasm-p2w1":
 			scale = fmt.Sprintf("%.2f (x -w2)", byName(ms, "wasm-w2").seconds/m.seconds)
+		case "wasm-w1-recovery":
+			scale = fmt.Sprintf("%.2f", byName(ms, "wasm-w1").seconds/m.seconds)
 		}
 		fmt.Fprintf(tw, "%s\t%.3f\t%.0f\t%.3f\t%s\t%.1f\t%.3f\t\n", m.name, m.seconds,
 			float64(st.Words)/m.seconds, ms[0].seconds/m.seconds, scale, float64(m.maxRSS)/(1<<20), m.cpu)
 	}
 	tw.Flush()
 	printNATS(w, st, byName(ms, "wasm-p2w1"))
+	printRecovery(w, ms)
+}
+
+// printRecovery reports the recovery row against its aim and the size of
+// its store.
+func printRecovery(w io.Writer, ms []measurement) {
+	m := byName(ms, "wasm-w1-recovery")
+	if m.name == "" {
+		return
+	}
+	ratio := byName(ms, "wasm-w1").seconds / m.seconds
+	fmt.Fprintf(w, "\n-w1 -r --epoch-interval %s: %.2f x -w1's throughput (aim >= %.2f: %s); store after the run: %.1f MiB\n",
+		recoveryInterval, ratio, recoveryAim, verdict(ratio >= recoveryAim), float64(m.storeBytes)/(1<<20))
+}
+
+// printResume reports the resume figure, if it was measured.
+func printResume(w io.Writer, r resumeRun) {
+	if r.keys == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nresume of a store of %d keys (keys guest, -w1, -r, --epoch-interval %s, --memory-limit %s):\n",
+		r.keys, keysInterval, keysMemoryMiB)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "run\tseconds\tkeys/s\tpeak RSS MiB\tCPU s\tstore MiB\t")
+	for _, m := range []measurement{r.write, r.resume} {
+		fmt.Fprintf(tw, "%s\t%.3f\t%.0f\t%.1f\t%.3f\t%.1f\t\n", m.name, m.seconds, float64(r.keys)/m.seconds,
+			float64(m.maxRSS)/(1<<20), m.cpu, float64(m.storeBytes)/(1<<20))
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "resume: %.1f s (aim < %.0f s: %s)\n\nbxwasm recovery inspect, after the resume:\n",
+		r.resume.seconds, resumeAim, verdict(r.resume.seconds < resumeAim))
+	for _, l := range strings.Split(strings.TrimRight(r.inspect, "\n"), "\n") {
+		fmt.Fprintf(w, "  %s\n", l)
+	}
+}
+
+// verdict words whether a figure met its aim.
+func verdict(met bool) string {
+	if met {
+		return "met"
+	}
+	return "MISSED"
 }
 
 // printNATS reports what the two-process run's NATS server carried, from
