@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 )
 
 // Begin records a new execution in part-0 (and the flow id in every partition on the first Begin). It first
@@ -138,14 +139,27 @@ func (s *SQLite) ResumeEpoch(ctx context.Context) (uint64, error) {
 	return resumeFrom(execs), nil
 }
 
-// GC drops superseded snapshots in every partition, one transaction each.
+// GC drops, in each partition, the snapshots superseded at or before epoch before, then the tombstones that
+// are their key's latest there. Each partition remembers (in its meta table) the epoch its last GC reached,
+// so a GC looks only at the keys written since: its cost follows what changed, not the size of the store.
 func (s *SQLite) GC(ctx context.Context, before uint64) error {
 	for _, db := range s.parts {
 		err := s.inTx(ctx, db, func(tx *sql.Tx) error {
-			if _, err := tx.ExecContext(ctx, gcSuperseded, before, before); err != nil {
+			var from uint64
+			if err := tx.QueryRowContext(ctx, `SELECT CAST(v AS INTEGER) FROM meta WHERE k = 'gc_before'`).Scan(&from); err != nil && err != sql.ErrNoRows {
 				return err
 			}
-			_, err := tx.ExecContext(ctx, gcTombstones, before)
+			if before <= from {
+				return nil
+			}
+			if _, err := tx.ExecContext(ctx, gcSuperseded, from, before); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, gcTombstones, from, before); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO meta (k, v) VALUES ('gc_before', ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v`,
+				strconv.FormatUint(before, 10))
 			return err
 		})
 		if err != nil {
@@ -155,14 +169,16 @@ func (s *SQLite) GC(ctx context.Context, before uint64) error {
 	return nil
 }
 
-// gcSuperseded deletes the snapshots before ? that a later one at or before ? supersedes; the candidates come
-// from the epoch index (snaps_epoch), each checked with one primary-key seek.
-const gcSuperseded = `DELETE FROM snaps WHERE epoch < ? AND EXISTS (SELECT 1 FROM snaps l
-	WHERE l.step_id = snaps.step_id AND l.state_key = snaps.state_key AND l.epoch > snaps.epoch AND l.epoch <= ?)`
+// gcSuperseded deletes every snapshot older than a snapshot of its key written at an epoch in (?1, ?2]; the
+// newer snapshots come from the epoch index, the older ones from primary-key seeks.
+const gcSuperseded = `DELETE FROM snaps WHERE (step_id, state_key, epoch) IN (
+	SELECT o.step_id, o.state_key, o.epoch FROM snaps n JOIN snaps o
+		ON o.step_id = n.step_id AND o.state_key = n.state_key AND o.epoch < n.epoch
+	WHERE n.epoch > ?1 AND n.epoch <= ?2)`
 
-// gcTombstones deletes the tombstones at or before ?: after gcSuperseded each is its key's latest snapshot
-// there. The partial index snaps_tombstones holds only tombstones.
-const gcTombstones = `DELETE FROM snaps WHERE epoch <= ? AND state IS NULL`
+// gcTombstones deletes the tombstones of epochs in (?1, ?2]: after gcSuperseded each is its key's latest
+// snapshot there (earlier ones went in earlier GCs). The partial index snaps_tombstones holds only tombstones.
+const gcTombstones = `DELETE FROM snaps WHERE epoch > ?1 AND epoch <= ?2 AND state IS NULL`
 
 // inTx runs fn in a transaction on db, wrapping its error.
 func (s *SQLite) inTx(ctx context.Context, db *sql.DB, fn func(*sql.Tx) error) error {
