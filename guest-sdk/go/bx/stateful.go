@@ -238,14 +238,13 @@ func (rt *statefulRT[V, W, S]) onNotify(keys []string, out *abi.KeyedUpdates) er
 
 // onEOF calls OnEOF for every live key, in the order the keys were built.
 func (rt *statefulRT[V, W, S]) onEOF(out *abi.KeyedUpdates) error {
-	keys := make([]string, 0, len(rt.keys))
-	for k := range rt.keys {
-		keys = append(keys, k)
+	logics := make([]*keyLogic[V, W, S], 0, len(rt.keys))
+	for _, kl := range rt.keys {
+		logics = append(logics, kl)
 	}
-	slices.SortFunc(keys, func(a, b string) int { return cmp.Compare(rt.keys[a].seq, rt.keys[b].seq) })
-	for _, key := range keys {
-		kl := rt.keys[key]
-		enter(rt.st, "on_eof", key)
+	slices.SortFunc(logics, func(a, b *keyLogic[V, W, S]) int { return cmp.Compare(a.seq, b.seq) })
+	for _, kl := range logics {
+		enter(rt.st, "on_eof", kl.key)
 		emit, discard := kl.logic.OnEOF()
 		if err := rt.finish(kl, emit, discard, out); err != nil {
 			return err
