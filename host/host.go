@@ -201,7 +201,7 @@ func (r *runner) run(ctx context.Context) error {
 			return err
 		}
 		defer store.Close()
-		if cfg.Recovery, err = begin(ctx, store, cfg.TotalWorkers); err != nil {
+		if cfg.Recovery, err = begin(ctx, store, cfg.TotalWorkers, r.opts.Stderr); err != nil {
 			return err
 		}
 		gcCtx, stopGC := context.WithCancel(ctx)

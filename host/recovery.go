@@ -3,6 +3,7 @@ package host
 import (
 	"context"
 	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
 	"time"
@@ -57,7 +58,7 @@ func checkSteps(ctx context.Context, store *recovery.SQLite, g *abi.Graph) error
 
 // begin records a new execution (process 0 does, for every process) and
 // returns where it resumes.
-func begin(ctx context.Context, store recovery.Store, workers int) (*engine.Recovery, error) {
+func begin(ctx context.Context, store recovery.Store, workers int, log io.Writer) (*engine.Recovery, error) {
 	resume, err := store.ResumeEpoch(ctx)
 	if err != nil {
 		return nil, err
@@ -66,7 +67,7 @@ func begin(ctx context.Context, store recovery.Store, workers int) (*engine.Reco
 	if err != nil {
 		return nil, err
 	}
-	return &engine.Recovery{Store: store, Execution: ex, Resume: resume}, nil
+	return &engine.Recovery{Store: store, Execution: ex, Resume: resume, Log: log}, nil
 }
 
 // collectGarbage drops superseded snapshots older than the backup interval
@@ -115,5 +116,5 @@ func (r *runner) joinRecovery(ctx context.Context, first hello) (*engine.Recover
 	if err != nil {
 		return nil, err
 	}
-	return &engine.Recovery{Store: store, Execution: first.Execution, Resume: first.Resume}, nil
+	return &engine.Recovery{Store: store, Execution: first.Execution, Resume: first.Resume, Log: r.opts.Stderr}, nil
 }

@@ -5,8 +5,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/bxwasm/bxwasm/internal/abi"
 	"github.com/bxwasm/bxwasm/internal/recovery"
@@ -21,6 +23,9 @@ type Recovery struct {
 	// Resume is the first epoch of this execution (Store.ResumeEpoch before
 	// Begin): state is loaded as of Resume-1.
 	Resume uint64
+	// Log, when set, gets a line saying what a resume loaded and how long
+	// it took.
+	Log io.Writer
 }
 
 // ErrForeignState is wrapped by the error of a run whose store holds state
@@ -52,8 +57,12 @@ func loadResume(ctx context.Context, cfg *Config, ws []*worker) (*resumeState, e
 	if rec == nil || rec.Resume <= 1 {
 		return nil, nil
 	}
-	l := newLoader(cfg, ws)
-	err := rec.Store.Load(ctx, rec.Resume-1, l.route, func(s recovery.Snapshot) error { return l.take(ctx, s) })
+	start := time.Now()
+	l := newLoader(ctx, cfg, ws)
+	err := rec.Store.Load(ctx, rec.Resume-1, l.route, l.take)
+	if ferr := l.flush(); err == nil {
+		err = ferr
+	}
 	if err != nil {
 		return nil, fmt.Errorf("engine: loading the state of epoch %d: %w", rec.Resume-1, err)
 	}
@@ -61,22 +70,33 @@ func loadResume(ctx context.Context, cfg *Config, ws []*worker) (*resumeState, e
 		return nil, fmt.Errorf("%w: it has state of step(s) %s, which flow %q does not have; resume with the flow that wrote it, or use another recovery directory",
 			ErrForeignState, strings.Join(sortedKeys(l.unknown), ", "), cfg.Plan.Graph.Flow)
 	}
-	return &l.state, l.flush(ctx)
+	if rec.Log != nil {
+		fmt.Fprintf(rec.Log, "bxwasm: workers %d-%d resumed from epoch %d: %d keys and %d partition positions restored in %s\n",
+			cfg.FirstWorker, cfg.FirstWorker+len(ws)-1, rec.Resume, l.keys, l.parts, time.Since(start).Round(time.Millisecond))
+	}
+	return &l.state, nil
 }
 
-// loader sorts loaded snapshots to the workers that own them.
+// loader sorts loaded snapshots to the workers that own them. Each local
+// worker's guest restores its keys on a goroutine of its own, so reading the
+// store and restoring into the guests overlap.
 type loader struct {
-	cfg     *Config
-	ws      []*worker
-	steps   map[string]int // step id -> step index, for steps with state
-	unknown map[string]bool
-	state   resumeState
-	pending map[[2]int]*abi.Snapshots // (local worker, node) -> keys to restore
+	ctx       context.Context
+	cfg       *Config
+	ws        []*worker
+	steps     map[string]int // step id -> step index, for steps with state
+	unknown   map[string]bool
+	state     resumeState
+	pending   map[[2]int]*abi.Snapshots // (local worker, node) -> keys to restore
+	restorers []*restorer               // by local worker, started on first use
+	keys      int                       // keys restored
+	parts     int                       // partition positions loaded
 }
 
-func newLoader(cfg *Config, ws []*worker) *loader {
-	l := &loader{cfg: cfg, ws: ws, steps: map[string]int{}, unknown: map[string]bool{},
-		state: resumeState{parts: map[int]map[string][]byte{}}, pending: map[[2]int]*abi.Snapshots{}}
+func newLoader(ctx context.Context, cfg *Config, ws []*worker) *loader {
+	l := &loader{ctx: ctx, cfg: cfg, ws: ws, steps: map[string]int{}, unknown: map[string]bool{},
+		state: resumeState{parts: map[int]map[string][]byte{}}, pending: map[[2]int]*abi.Snapshots{},
+		restorers: make([]*restorer, len(ws))}
 	for i, s := range cfg.Plan.Graph.Steps {
 		switch s.Kind {
 		case abi.KindInput, abi.KindOutput, abi.KindStatefulBatch:
@@ -100,13 +120,14 @@ func (l *loader) route(stepID, key string) bool {
 	return local(l.cfg, l.ws, KeyWorker([]byte(key), l.cfg.TotalWorkers)) != nil
 }
 
-func (l *loader) take(ctx context.Context, s recovery.Snapshot) error {
+func (l *loader) take(s recovery.Snapshot) error {
 	step := l.steps[s.StepID]
 	if l.cfg.Plan.Graph.Steps[step].Kind != abi.KindStatefulBatch {
 		if l.state.parts[step] == nil {
 			l.state.parts[step] = map[string][]byte{}
 		}
 		l.state.parts[step][s.Key] = s.State
+		l.parts++
 		return nil
 	}
 	w := local(l.cfg, l.ws, KeyWorker([]byte(s.Key), l.cfg.TotalWorkers))
@@ -125,32 +146,81 @@ func (l *loader) take(ctx context.Context, s recovery.Snapshot) error {
 		l.pending[k] = p
 	}
 	p.Items = append(p.Items, abi.KeySnap{Key: s.Key, Present: true, State: state})
+	l.keys++
 	if len(p.Items) >= restoreChunk {
-		return l.restore(ctx, k, p)
+		delete(l.pending, k)
+		return l.restorer(k[0]).send(p)
 	}
 	return nil
 }
 
-// flush restores the keys still pending.
-func (l *loader) flush(ctx context.Context) error {
+// restorer is the restorer of local worker i.
+func (l *loader) restorer(i int) *restorer {
+	if l.restorers[i] == nil {
+		l.restorers[i] = startRestorer(l.ctx, l.ws[i])
+	}
+	return l.restorers[i]
+}
+
+// flush restores the keys still pending and waits for every restorer.
+func (l *loader) flush() error {
+	var first error
 	for k, p := range l.pending {
-		if err := l.restore(ctx, k, p); err != nil {
-			return err
+		if err := l.restorer(k[0]).send(p); err != nil && first == nil {
+			first = err
 		}
 	}
-	return nil
+	for _, r := range l.restorers {
+		if r == nil {
+			continue
+		}
+		if err := r.wait(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
 }
 
-func (l *loader) restore(ctx context.Context, k [2]int, p *abi.Snapshots) error {
-	if len(p.Items) == 0 {
+// restorer feeds one worker's guest the keys it restores, in order.
+type restorer struct {
+	chunks chan *abi.Snapshots
+	failed chan struct{} // closed when a restore failed
+	err    error
+	done   chan struct{}
+}
+
+func startRestorer(ctx context.Context, w *worker) *restorer {
+	r := &restorer{chunks: make(chan *abi.Snapshots, 4), failed: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(r.done)
+		for p := range r.chunks {
+			if r.err != nil {
+				continue
+			}
+			if err := w.g.Restore(ctx, *p); err != nil {
+				r.err = w.stepError(int(p.Step), err)
+				close(r.failed)
+			}
+		}
+	}()
+	return r
+}
+
+// send queues a chunk, or reports that an earlier one failed.
+func (r *restorer) send(p *abi.Snapshots) error {
+	select {
+	case r.chunks <- p:
 		return nil
+	case <-r.failed:
+		return fmt.Errorf("restoring state: a guest failed")
 	}
-	w := l.ws[k[0]]
-	if err := w.g.Restore(ctx, *p); err != nil {
-		return w.stepError(int(p.Step), err)
-	}
-	p.Items = p.Items[:0]
-	return nil
+}
+
+// wait ends the restorer and returns its error.
+func (r *restorer) wait() error {
+	close(r.chunks)
+	<-r.done
+	return r.err
 }
 
 // wrapState is how a key's state is stored: its pending notify_at (unix
