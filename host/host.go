@@ -204,9 +204,9 @@ func (r *runner) run(ctx context.Context) error {
 		if cfg.Recovery, err = begin(ctx, store, cfg.TotalWorkers, r.opts.Stderr); err != nil {
 			return err
 		}
-		gcCtx, stopGC := context.WithCancel(ctx)
-		defer stopGC()
-		watch = append(watch, r.collectGarbage(gcCtx, store))
+		gcErrs, stopGC := r.collectGarbage(ctx, store)
+		defer stopGC() // before the store closes
+		watch = append(watch, gcErrs)
 	}
 	var err error
 	if r.opts.Processes > 1 {

@@ -71,31 +71,38 @@ func begin(ctx context.Context, store recovery.Store, workers int, log io.Writer
 }
 
 // collectGarbage drops superseded snapshots older than the backup interval
-// once per epoch interval until ctx ends; its first error is sent on the
-// returned channel.
-func (r *runner) collectGarbage(ctx context.Context, store recovery.Store) <-chan error {
-	errs := make(chan error, 1)
-	keep := uint64(r.opts.BackupInterval / r.opts.EpochInterval)
+// once per epoch interval until stopped; its first error is sent on the
+// returned channel. stop returns once it has ended.
+func (r *runner) collectGarbage(ctx context.Context, store recovery.Store) (errs <-chan error, stop func()) {
+	ch := make(chan error, 1)
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
 	go func() {
-		t := time.NewTicker(r.opts.EpochInterval)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-			resume, err := store.ResumeEpoch(ctx)
-			if err == nil && resume-1 > keep {
-				err = store.GC(ctx, resume-1-keep)
-			}
-			if err != nil && ctx.Err() == nil {
-				errs <- &engine.StoreError{Err: err}
-				return
-			}
-		}
+		defer close(done)
+		r.gcLoop(ctx, store, ch)
 	}()
-	return errs
+	return ch, func() { cancel(); <-done }
+}
+
+func (r *runner) gcLoop(ctx context.Context, store recovery.Store, errs chan<- error) {
+	keep := uint64(r.opts.BackupInterval / r.opts.EpochInterval)
+	t := time.NewTicker(r.opts.EpochInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		resume, err := store.ResumeEpoch(ctx)
+		if err == nil && resume-1 > keep {
+			err = store.GC(ctx, resume-1-keep)
+		}
+		if err != nil && ctx.Err() == nil {
+			errs <- &engine.StoreError{Err: err}
+			return
+		}
+	}
 }
 
 // reportStop tells the user, after a graceful stop, where the next run
