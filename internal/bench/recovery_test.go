@@ -72,3 +72,23 @@ func TestDirSize(t *testing.T) {
 		})
 	}
 }
+
+func TestRestoreSeconds(t *testing.T) {
+	cases := []struct {
+		name, stderr string
+		want         float64
+		ok           bool
+	}{
+		{"reported", "bxwasm: workers 0-0 resumed from epoch 7: 10 keys and 1 partition positions restored in 1.5s\n", 1.5, true},
+		{"milliseconds", "x restored in 250ms\n", 0.25, true},
+		{"silent", "", 0, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, ok := restoreSeconds(c.stderr)
+			if got != c.want || ok != c.ok {
+				t.Errorf("restoreSeconds(%q) = %v, %v; want %v, %v", c.stderr, got, ok, c.want, c.ok)
+			}
+		})
+	}
+}

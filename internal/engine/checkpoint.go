@@ -200,7 +200,10 @@ func (w *worker) commit() {
 		return
 	}
 	f := w.frontier()
-	if f == EOF || f <= w.committed {
+	if f == EOF {
+		f = w.epoch // a flow without exchanges, its inputs ended
+	}
+	if f <= w.committed {
 		return
 	}
 	w.committed = f
