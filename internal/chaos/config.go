@@ -36,7 +36,7 @@ type Config struct {
 // DefaultConfig returns the defaults of the chaos command.
 func DefaultConfig() Config {
 	return Config{
-		Lines: 300_000, Vocab: 5_000, Seed: 1, Kills: 20, MaxWait: 3 * time.Second,
+		Lines: 1_000_000, Vocab: 5_000, Seed: 1, Kills: 20, MaxWait: 3 * time.Second,
 		Rescale: true, Epoch: 200 * time.Millisecond, Recovery: true,
 		RunTimeout: 10 * time.Minute, ExitTimeout: 30 * time.Second,
 	}

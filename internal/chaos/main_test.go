@@ -16,7 +16,7 @@ func TestParseFlags(t *testing.T) {
 		wantErr error
 	}{
 		{"defaults", nil, func(c Config) bool {
-			return c.Lines == 300_000 && c.Vocab == 5_000 && c.Kills == 20 && c.MaxWait == 3*time.Second &&
+			return c.Lines == 1_000_000 && c.Vocab == 5_000 && c.Kills == 20 && c.MaxWait == 3*time.Second &&
 				c.Rescale && c.Recovery && !c.FromOutput && c.Epoch == 200*time.Millisecond
 		}, nil},
 		{"overrides", []string{"-kills", "3", "-lines=10", "-max-wait", "1.5s", "-rescale=false", "-from-output"},
