@@ -59,6 +59,7 @@ type resumeRun struct {
 	keys    int
 	write   measurement
 	resume  measurement
+	resume2 measurement // the same resume on two workers, restoring in parallel
 	inspect string // what `bxwasm recovery inspect` printed after the rerun
 }
 
@@ -82,6 +83,12 @@ func (b binaries) measureResume(dir string, n int) (resumeRun, error) {
 	}
 	fmt.Println("running keys: resume")
 	if r.resume, err = keysRun("keys-resume", dir, store, argv); err != nil {
+		return r, err
+	}
+	fmt.Println("running keys: resume on two workers")
+	argv2 := append([]string(nil), argv...)
+	argv2[4] = "2" // -w
+	if r.resume2, err = keysRun("keys-resume-w2", dir, store, argv2); err != nil {
 		return r, err
 	}
 	out, err := exec.Command(b.bxwasm, "recovery", "inspect", store).CombinedOutput()

@@ -72,6 +72,7 @@ type statefulRT[V, W, S any] struct {
 	st      *step
 	builder func(resume *S) StatefulBatchLogic[V, W, S]
 	keys    map[string]*keyLogic[V, W, S]
+	resumed map[string]resumedKey // restored keys whose logic is built on first use
 	seq     uint64
 	batches uint64
 	val     valueCodec[V]
@@ -81,6 +82,14 @@ type statefulRT[V, W, S any] struct {
 	counts  []int                // values per group
 	order   []int32              // group of every item, in order
 	values  []V                  // every item's value, in order
+}
+
+// resumedKey is a restored key's state, kept encoded until the key is
+// first needed: a resume of many keys does not wait for every logic to be
+// built, and keys the run never touches again cost one map entry.
+type resumedKey struct {
+	state []byte
+	seq   uint64 // the key's place in building order
 }
 
 // onBatch groups a keyed batch by key, keeping first-seen order, and calls
@@ -137,8 +146,13 @@ func (rt *statefulRT[V, W, S]) touch(key []byte) (*keyLogic[V, W, S], error) {
 	kl, ok := rt.keys[string(key)]
 	if !ok {
 		var err error
-		if kl, err = rt.build(string(key), nil); err != nil {
+		if kl, ok, err = rt.resume(string(key)); err != nil {
 			return nil, err
+		}
+		if !ok {
+			if kl, err = rt.build(string(key), nil); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if kl.batch != rt.batches {
@@ -204,6 +218,34 @@ func (rt *statefulRT[V, W, S]) finish(kl *keyLogic[V, W, S], emit []W, discard b
 	return nil
 }
 
+// live returns the key's logic, building it from resume state if the key
+// was restored and not used since.
+func (rt *statefulRT[V, W, S]) live(key string) (*keyLogic[V, W, S], bool, error) {
+	if kl, ok := rt.keys[key]; ok {
+		return kl, true, nil
+	}
+	return rt.resume(key)
+}
+
+// resume builds the logic of a restored key, if key is one.
+func (rt *statefulRT[V, W, S]) resume(key string) (*keyLogic[V, W, S], bool, error) {
+	r, ok := rt.resumed[key]
+	if !ok {
+		return nil, false, nil
+	}
+	delete(rt.resumed, key)
+	s, err := rt.state.dec(r.state)
+	if err != nil {
+		return nil, false, fmt.Errorf("decoding the state of key %q in step %s: %w", key, rt.st.info.ID, err)
+	}
+	kl, err := rt.build(key, &s)
+	if err != nil {
+		return nil, false, err
+	}
+	kl.seq = r.seq
+	return kl, true, nil
+}
+
 // unixNanos converts a notification time for the wire, where 0 means
 // none: times before 1970 (and the zero time) become 1, "as soon as
 // possible", and times past 2262 saturate.
@@ -221,7 +263,10 @@ func unixNanos(t time.Time) int64 {
 // without one is reported discarded so the host forgets its timer.
 func (rt *statefulRT[V, W, S]) onNotify(keys []string, out *abi.KeyedUpdates) error {
 	for _, key := range keys {
-		kl, ok := rt.keys[key]
+		kl, ok, err := rt.live(key)
+		if err != nil {
+			return err
+		}
 		if !ok {
 			out.Keys = append(out.Keys, abi.KeyState{Key: key, Discard: true})
 			continue
@@ -238,6 +283,11 @@ func (rt *statefulRT[V, W, S]) onNotify(keys []string, out *abi.KeyedUpdates) er
 
 // onEOF calls OnEOF for every live key, in the order the keys were built.
 func (rt *statefulRT[V, W, S]) onEOF(out *abi.KeyedUpdates) error {
+	for key := range rt.resumed {
+		if _, _, err := rt.resume(key); err != nil {
+			return err
+		}
+	}
 	logics := make([]*keyLogic[V, W, S], 0, len(rt.keys))
 	for _, kl := range rt.keys {
 		logics = append(logics, kl)
@@ -258,14 +308,16 @@ func (rt *statefulRT[V, W, S]) onEOF(out *abi.KeyedUpdates) error {
 func (rt *statefulRT[V, W, S]) snapshot(keys []string, out *abi.Snapshots) error {
 	var arena []byte
 	for _, key := range keys {
-		kl, ok := rt.keys[key]
+		kl, ok, err := rt.live(key)
+		if err != nil {
+			return err
+		}
 		if !ok {
 			out.Items = append(out.Items, abi.KeySnap{Key: key})
 			continue
 		}
 		enter(rt.st, "snapshot", key)
 		start := len(arena)
-		var err error
 		if arena, err = rt.state.enc(arena, kl.logic.Snapshot()); err != nil {
 			return fmt.Errorf("encoding the state of key %q in step %s: %w", key, rt.st.info.ID, err)
 		}
@@ -274,20 +326,28 @@ func (rt *statefulRT[V, W, S]) snapshot(keys []string, out *abi.Snapshots) error
 	return nil
 }
 
-// restore rebuilds logics from snapshots; a tombstone drops the key.
+// restore takes keys' resume state, replacing their logics; a tombstone
+// drops the key. Logics are built when their keys are first used (states
+// that do not decode fail then, naming the key).
 func (rt *statefulRT[V, W, S]) restore(items []abi.KeySnap) error {
+	size := 0
 	for _, it := range items {
+		size += len(it.State)
+	}
+	arena := make([]byte, 0, size) // the states outlive the request's buffer
+	if rt.resumed == nil {
+		rt.resumed = make(map[string]resumedKey, len(items))
+	}
+	for _, it := range items {
+		delete(rt.keys, it.Key)
 		if !it.Present {
-			delete(rt.keys, it.Key)
+			delete(rt.resumed, it.Key)
 			continue
 		}
-		s, err := rt.state.dec(it.State)
-		if err != nil {
-			return fmt.Errorf("decoding the state of key %q in step %s: %w", it.Key, rt.st.info.ID, err)
-		}
-		if _, err := rt.build(it.Key, &s); err != nil {
-			return err
-		}
+		start := len(arena)
+		arena = append(arena, it.State...)
+		rt.seq++
+		rt.resumed[it.Key] = resumedKey{state: arena[start:len(arena):len(arena)], seq: rt.seq}
 	}
 	return nil
 }

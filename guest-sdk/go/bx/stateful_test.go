@@ -156,8 +156,6 @@ func TestStatefulErrors(t *testing.T) {
 			`builder returned a nil logic for key "n" in step s.nil`, int(nilStep), true, "n"},
 		{"not stateful", abi.OpStatefulBatch, &abi.StatefulRequest{Step: 1}, "step 1 (s.key) is a flat_map_batch step, not stateful_batch", -1, false, ""},
 		{"out of range", abi.OpEOF, &abi.StepRequest{Step: 40}, "step index 40, the flow has 4 steps", -1, false, ""},
-		{"bad restore state", abi.OpRestore, &abi.Snapshots{Step: buf, Items: []abi.KeySnap{{Key: "z", Present: true, State: []byte("{")}}},
-			`decoding the state of key "z" in step s.buf`, -1, false, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -254,4 +252,16 @@ func TestNotifyThroughSim(t *testing.T) {
 	}, simOpts{})
 	// 45s of input; ticks at 10, 20 and 30s, then none until EOF
 	check(t, "ticks", got, []KV[string]{{"k", "tick1"}, {"k", "tick2"}, {"k", "tick3"}, {"k", "eof"}})
+}
+
+// TestBadRestoreStateFailsOnFirstUse restores a state that does not decode:
+// restore keeps it encoded, and the key's first use reports it, by key.
+func TestBadRestoreStateFailsOnFirstUse(t *testing.T) {
+	g := buildFlow(t, bufFlow)
+	buf := stepIndex(t, g, "s.buf")
+	call(t, abi.OpRestore, &abi.Snapshots{Step: buf, Items: []abi.KeySnap{{Key: "z", Present: true, State: []byte("{")}}})
+	e := callErr(t, abi.OpStatefulBatch, &abi.StatefulRequest{Step: buf, Batch: batchOf(KV[string]{"z", "1"})})
+	if want := `decoding the state of key "z" in step s.buf`; !strings.Contains(e.Message, want) {
+		t.Errorf("message %q does not contain %q", e.Message, want)
+	}
 }
