@@ -35,7 +35,7 @@ func (r *runner) openStore(ctx context.Context) (*recovery.SQLite, error) {
 // checkSteps refuses a store holding state of steps the flow does not have:
 // it was written by another flow (or another version of this one).
 func checkSteps(ctx context.Context, store *recovery.SQLite, g *abi.Graph) error {
-	sum, err := store.Summary(ctx)
+	ids, err := store.StepIDs(ctx)
 	if err != nil {
 		return err
 	}
@@ -44,9 +44,9 @@ func checkSteps(ctx context.Context, store *recovery.SQLite, g *abi.Graph) error
 		known[s.ID] = true
 	}
 	var unknown []string
-	for _, s := range sum.Steps {
-		if !known[s.StepID] {
-			unknown = append(unknown, s.StepID)
+	for _, id := range ids {
+		if !known[id] {
+			unknown = append(unknown, id)
 		}
 	}
 	if len(unknown) > 0 {

@@ -218,3 +218,22 @@ func TestInspect(t *testing.T) {
 		t.Fatalf("Inspect = %+v; want %+v", sum, want)
 	}
 }
+
+func TestStepIDs(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t, 3)
+	if ids, err := s.StepIDs(ctx); err != nil || len(ids) != 0 {
+		t.Fatalf("empty store: %q, %v", ids, err)
+	}
+	var snaps []Snapshot
+	for i := range 100 {
+		snaps = append(snaps, Snapshot{StepID: []string{"f.b", "f.a", "f.c"}[i%3], Key: fmt.Sprint(i), Epoch: 1, State: []byte{1}})
+	}
+	if err := s.Write(ctx, snaps); err != nil {
+		t.Fatal(err)
+	}
+	ids, err := s.StepIDs(ctx)
+	if err != nil || strings.Join(ids, ",") != "f.a,f.b,f.c" {
+		t.Errorf("StepIDs = %q, %v; want f.a,f.b,f.c", ids, err)
+	}
+}

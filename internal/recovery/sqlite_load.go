@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 )
 
 // loadQuery picks, per (step, key), the row of the latest epoch at or before ?: SQLite returns the bare
@@ -47,4 +48,31 @@ func loadPart(ctx context.Context, db *sql.DB, epoch uint64, route func(stepID, 
 		}
 	}
 	return rows.Err()
+}
+
+// StepIDs lists the steps that have snapshots in the store, sorted. It costs one index seek per step and
+// partition, whatever the number of keys, so a run can check a store before it resumes from it.
+func (s *SQLite) StepIDs(ctx context.Context) ([]string, error) {
+	if err := s.open(); err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	for i, db := range s.parts {
+		var id sql.NullString
+		for q, arg := `SELECT min(step_id) FROM snaps`, []any{}; ; q, arg = `SELECT min(step_id) FROM snaps WHERE step_id > ?`, []any{id.String} {
+			if err := db.QueryRowContext(ctx, q, arg...).Scan(&id); err != nil {
+				return nil, fmt.Errorf("recovery: steps of %s: %w", PartitionFile(i), err)
+			}
+			if !id.Valid {
+				break
+			}
+			seen[id.String] = true
+		}
+	}
+	ids := make([]string, 0, len(seen))
+	for id := range seen {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids, nil
 }
