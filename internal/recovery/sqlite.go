@@ -134,7 +134,7 @@ func prepareDir(dir string, opts SQLiteOptions) (int, error) {
 // The wait is long because a GC of a large store holds a partition's write lock for seconds, and a
 // Write that gives up fails the run.
 const (
-	readWrite = "?_pragma=busy_timeout(60000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	readWrite = "?_pragma=busy_timeout(60000)&_pragma=cache_size(-65536)&_pragma=synchronous(NORMAL)&_txlock=immediate"
 	readOnly  = "?mode=ro&_pragma=busy_timeout(5000)"
 	idle      = "?mode=ro&immutable=1"
 )
