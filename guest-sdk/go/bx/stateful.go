@@ -64,6 +64,7 @@ type keyLogic[V, W, S any] struct {
 	notify int64  // the notify_at last reported to the host (0: none)
 	batch  uint64 // the batch that last touched the key
 	group  int    // the key's group in that batch
+	fresh  bool   // built from resume state at EOF, not registered yet
 }
 
 // statefulRT runs one stateful_batch step of this instance: the live
@@ -234,16 +235,27 @@ func (rt *statefulRT[V, W, S]) resume(key string) (*keyLogic[V, W, S], bool, err
 		return nil, false, nil
 	}
 	delete(rt.resumed, key)
-	s, err := rt.state.dec(r.state)
-	if err != nil {
-		return nil, false, fmt.Errorf("decoding the state of key %q in step %s: %w", key, rt.st.info.ID, err)
-	}
-	kl, err := rt.build(key, &s)
+	kl, err := rt.rebuild(key, r)
 	if err != nil {
 		return nil, false, err
 	}
-	kl.seq = r.seq
+	rt.keys[key] = kl
 	return kl, true, nil
+}
+
+// rebuild builds a restored key's logic, in its place in building order,
+// without registering it.
+func (rt *statefulRT[V, W, S]) rebuild(key string, r resumedKey) (*keyLogic[V, W, S], error) {
+	s, err := rt.state.dec(r.state)
+	if err != nil {
+		return nil, fmt.Errorf("decoding the state of key %q in step %s: %w", key, rt.st.info.ID, err)
+	}
+	enter(rt.st, "builder", key)
+	l := rt.builder(&s)
+	if l == nil {
+		return nil, fmt.Errorf("%w for key %q in step %s", ErrNilLogic, key, rt.st.info.ID)
+	}
+	return &keyLogic[V, W, S]{key: key, logic: l, seq: r.seq}, nil
 }
 
 // unixNanos converts a notification time for the wire, where 0 means
@@ -283,19 +295,30 @@ func (rt *statefulRT[V, W, S]) onNotify(keys []string, out *abi.KeyedUpdates) er
 
 // onEOF calls OnEOF for every live key, in the order the keys were built.
 func (rt *statefulRT[V, W, S]) onEOF(out *abi.KeyedUpdates) error {
-	for key := range rt.resumed {
-		if _, _, err := rt.resume(key); err != nil {
-			return err
-		}
-	}
-	logics := make([]*keyLogic[V, W, S], 0, len(rt.keys))
+	logics := make([]*keyLogic[V, W, S], 0, len(rt.keys)+len(rt.resumed))
 	for _, kl := range rt.keys {
 		logics = append(logics, kl)
 	}
+	// Restored keys not used since are built here but registered only if
+	// they outlive on_eof, so a resume that ends at once does not hold
+	// every key twice.
+	for key, r := range rt.resumed {
+		kl, err := rt.rebuild(key, r)
+		if err != nil {
+			return err
+		}
+		kl.fresh = true
+		logics = append(logics, kl)
+	}
+	rt.resumed = nil
 	slices.SortFunc(logics, func(a, b *keyLogic[V, W, S]) int { return cmp.Compare(a.seq, b.seq) })
 	for _, kl := range logics {
 		enter(rt.st, "on_eof", kl.key)
 		emit, discard := kl.logic.OnEOF()
+		if kl.fresh && !discard {
+			rt.keys[kl.key] = kl
+		}
+		kl.fresh = false
 		if err := rt.finish(kl, emit, discard, out); err != nil {
 			return err
 		}
