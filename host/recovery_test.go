@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -230,4 +231,31 @@ func TestStoreOfAnotherFlowIsRefused(t *testing.T) {
 			t.Errorf("err %v, want ErrLocked", err)
 		}
 	})
+}
+
+// TestStoreStaysBounded runs a keyed sum over a few keys for many short
+// epochs: garbage collection keeps about one snapshot per key, where
+// without it every epoch would add one.
+func TestStoreStaysBounded(t *testing.T) {
+	work := t.TempDir()
+	const keys = 50
+	writeSums(t, work, "sums.txt", 200_000, keys)
+	o := opts(t, 2)
+	o.WorkDir, o.RecoveryDir, o.EpochInterval = work, "rec", 10*time.Millisecond
+	if err := host.Run(context.Background(), flows(t), "sum_file('sums.txt')", o); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := recovery.Inspect(context.Background(), filepath.Join(work, "rec"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := sum.Executions[len(sum.Executions)-1]
+	epochs := slices.Max(last.Frontiers)
+	for _, s := range sum.Steps {
+		// Every epoch touches every key: without collection the store would
+		// hold about one snapshot per key and epoch.
+		if s.StepID == "sum.sum" && (s.Snapshots > 20*keys || epochs < 100) {
+			t.Errorf("%d snapshots of %d keys after %d epochs (want at most 20 per key, over at least 100 epochs)", s.Snapshots, keys, epochs)
+		}
+	}
 }
