@@ -24,7 +24,7 @@ func TestInterruptFinishesTheEpoch(t *testing.T) {
 	work := t.TempDir()
 	var in strings.Builder
 	sums := map[int]int{}
-	for i := 0; i < 300_000; i++ {
+	for i := 0; i < 1_000_000; i++ {
 		fmt.Fprintf(&in, "k%d:%d\n", i%97, i)
 		sums[i%97] += i
 	}
@@ -83,7 +83,7 @@ func TestInterruptOfOneProcessStopsAManualCluster(t *testing.T) {
 	flows := testutil.BuildWasm(t, "../../host/testdata/flows")
 	work := t.TempDir()
 	var in strings.Builder
-	for i := 0; i < 300_000; i++ {
+	for i := 0; i < 1_000_000; i++ {
 		fmt.Fprintf(&in, "k%d:%d\n", i%97, i)
 	}
 	os.WriteFile(filepath.Join(work, "sums.txt"), []byte(in.String()), 0o644)
