@@ -2,6 +2,7 @@ package host
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -22,6 +23,9 @@ func (r *runner) openStore(ctx context.Context) (*recovery.SQLite, error) {
 	}
 	store, err := recovery.OpenSQLite(ctx, dir, recovery.SQLiteOptions{
 		FlowID: r.plan.Graph.Flow, Create: r.opts.ProcessID == 0, Partitions: r.opts.Processes * len(r.insts), Process: r.opts.ProcessID})
+	if errors.Is(err, recovery.ErrFlowMismatch) {
+		return nil, fmt.Errorf("recovery directory %s: %w; each flow needs a recovery directory of its own", dir, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("recovery directory %s: %w", dir, err)
 	}
