@@ -49,9 +49,11 @@ func (w *worker) atEOF(i int, epoch uint64) error {
 	if err != nil {
 		return w.stepError(n.Step(), err)
 	}
-	for _, k := range up.Keys {
-		w.touchKeys(i, epoch, []string{k.Key})
+	keys := make([]string, len(up.Keys))
+	for k, ks := range up.Keys {
+		keys[k] = ks.Key
 	}
+	w.touchKeys(i, epoch, keys)
 	err = w.updates(i, epoch, up)
 	st.timers = newTimers()
 	return err
@@ -62,7 +64,7 @@ func (w *worker) fireTimers(now time.Time) (bool, error) {
 	fired := false
 	for i := range w.nodes {
 		t := w.nodes[i].timers
-		if t == nil || w.nodes[i].out == EOF {
+		if t == nil || w.nodes[i].out >= Stop { // ended, or stopped: timers wait for the resume
 			continue
 		}
 		keys := t.due(now.UnixNano())
@@ -88,7 +90,7 @@ func (w *worker) fireTimers(now time.Time) (bool, error) {
 func (w *worker) nextTimer() (time.Time, bool) {
 	var best int64
 	for i := range w.nodes {
-		if t := w.nodes[i].timers; t != nil {
+		if t := w.nodes[i].timers; t != nil && w.nodes[i].out < Stop {
 			if at, ok := t.next(); ok && (best == 0 || at < best) {
 				best = at
 			}
