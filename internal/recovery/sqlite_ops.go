@@ -99,23 +99,44 @@ func (s *SQLite) Write(ctx context.Context, snaps []Snapshot) error {
 	return nil
 }
 
+// insertRows is how many snapshots one INSERT statement carries: fewer
+// statements cost less than the rows themselves.
+const insertRows = 64
+
 func insertSnaps(ctx context.Context, tx *sql.Tx, snaps []Snapshot) error {
-	st, err := tx.PrepareContext(ctx,
-		`INSERT OR REPLACE INTO snaps (step_id, state_key, epoch, state) VALUES (?, ?, ?, ?)`)
+	full, err := tx.PrepareContext(ctx, insertStatement(insertRows))
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	for _, sn := range snaps {
-		var state any // nil: NULL (tombstone)
-		if sn.State != nil {
-			state = sn.State
+	defer full.Close()
+	args := make([]any, 0, 4*insertRows)
+	for len(snaps) > 0 {
+		n := min(len(snaps), insertRows)
+		args = args[:0]
+		for _, sn := range snaps[:n] {
+			var state any // nil: NULL (tombstone)
+			if sn.State != nil {
+				state = sn.State
+			}
+			args = append(args, sn.StepID, sn.Key, sn.Epoch, state)
 		}
-		if _, err := st.ExecContext(ctx, sn.StepID, sn.Key, sn.Epoch, state); err != nil {
+		if n == insertRows {
+			_, err = full.ExecContext(ctx, args...)
+		} else {
+			_, err = tx.ExecContext(ctx, insertStatement(n), args...)
+		}
+		if err != nil {
 			return err
 		}
+		snaps = snaps[n:]
 	}
 	return nil
+}
+
+// insertStatement inserts n snapshots.
+func insertStatement(n int) string {
+	return `INSERT OR REPLACE INTO snaps (step_id, state_key, epoch, state) VALUES (?, ?, ?, ?)` +
+		strings.Repeat(", (?, ?, ?, ?)", n-1)
 }
 
 // Commit records worker's frontier in execution; the frontier never moves back.
