@@ -8,4 +8,9 @@
 // Guests are sandboxed: they get no files, network, environment or
 // arguments; host connectors do the I/O, only under the working directory
 // and the directories Options.AllowPaths grants.
+//
+// With Options.RecoveryDir a run snapshots its state into SQLite at every
+// epoch and resumes from the last committed epoch when run again, on any
+// number of processes and workers; closing Options.Stop stops it
+// gracefully.
 package host

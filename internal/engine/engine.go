@@ -2,7 +2,9 @@
 // owning one guest instance; it reads the source partitions assigned to it,
 // pushes batches through fused guest calls, exchanges keyed items with the
 // workers that own their keys, and tracks epochs with frontiers that travel
-// in order with the data (see aligner).
+// in order with the data (see aligner). With a recovery store it snapshots
+// what each epoch changed when the epoch closes and resumes from the last
+// epoch every worker committed (see checkpoint.go and recover.go).
 package engine
 
 import (
