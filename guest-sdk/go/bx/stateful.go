@@ -73,7 +73,7 @@ type statefulRT[V, W, S any] struct {
 	st      *step
 	builder func(resume *S) StatefulBatchLogic[V, W, S]
 	keys    map[string]*keyLogic[V, W, S]
-	resumed map[string]resumedKey // restored keys whose logic is built on first use
+	resumed resumedKeys // restored keys whose logic is built on first use
 	seq     uint64
 	batches uint64
 	val     valueCodec[V]
@@ -83,14 +83,6 @@ type statefulRT[V, W, S any] struct {
 	counts  []int                // values per group
 	order   []int32              // group of every item, in order
 	values  []V                  // every item's value, in order
-}
-
-// resumedKey is a restored key's state, kept encoded until the key is
-// first needed: a resume of many keys does not wait for every logic to be
-// built, and keys the run never touches again cost one map entry.
-type resumedKey struct {
-	state []byte
-	seq   uint64 // the key's place in building order
 }
 
 // onBatch groups a keyed batch by key, keeping first-seen order, and calls
@@ -230,12 +222,12 @@ func (rt *statefulRT[V, W, S]) live(key string) (*keyLogic[V, W, S], bool, error
 
 // resume builds the logic of a restored key, if key is one.
 func (rt *statefulRT[V, W, S]) resume(key string) (*keyLogic[V, W, S], bool, error) {
-	r, ok := rt.resumed[key]
-	if !ok {
+	e := rt.resumed.find(key)
+	if e == nil {
 		return nil, false, nil
 	}
-	delete(rt.resumed, key)
-	kl, err := rt.rebuild(key, r)
+	seq := e.seq
+	kl, err := rt.rebuild(key, rt.resumed.take(e), seq)
 	if err != nil {
 		return nil, false, err
 	}
@@ -245,8 +237,8 @@ func (rt *statefulRT[V, W, S]) resume(key string) (*keyLogic[V, W, S], bool, err
 
 // rebuild builds a restored key's logic, in its place in building order,
 // without registering it.
-func (rt *statefulRT[V, W, S]) rebuild(key string, r resumedKey) (*keyLogic[V, W, S], error) {
-	s, err := rt.state.dec(r.state)
+func (rt *statefulRT[V, W, S]) rebuild(key string, state []byte, seq uint64) (*keyLogic[V, W, S], error) {
+	s, err := rt.state.dec(state)
 	if err != nil {
 		return nil, fmt.Errorf("decoding the state of key %q in step %s: %w", key, rt.st.info.ID, err)
 	}
@@ -255,7 +247,7 @@ func (rt *statefulRT[V, W, S]) rebuild(key string, r resumedKey) (*keyLogic[V, W
 	if l == nil {
 		return nil, fmt.Errorf("%w for key %q in step %s", ErrNilLogic, key, rt.st.info.ID)
 	}
-	return &keyLogic[V, W, S]{key: key, logic: l, seq: r.seq}, nil
+	return &keyLogic[V, W, S]{key: key, logic: l, seq: seq}, nil
 }
 
 // unixNanos converts a notification time for the wire, where 0 means
@@ -295,22 +287,24 @@ func (rt *statefulRT[V, W, S]) onNotify(keys []string, out *abi.KeyedUpdates) er
 
 // onEOF calls OnEOF for every live key, in the order the keys were built.
 func (rt *statefulRT[V, W, S]) onEOF(out *abi.KeyedUpdates) error {
-	logics := make([]*keyLogic[V, W, S], 0, len(rt.keys)+len(rt.resumed))
+	logics := make([]*keyLogic[V, W, S], 0, len(rt.keys)+rt.resumed.unused)
 	for _, kl := range rt.keys {
 		logics = append(logics, kl)
 	}
 	// Restored keys not used since are built here but registered only if
 	// they outlive on_eof, so a resume that ends at once does not hold
 	// every key twice.
-	for key, r := range rt.resumed {
-		kl, err := rt.rebuild(key, r)
-		if err != nil {
-			return err
+	err := rt.resumed.each(func(key string, state []byte, seq uint64) error {
+		kl, err := rt.rebuild(key, state, seq)
+		if err == nil {
+			kl.fresh = true
+			logics = append(logics, kl)
 		}
-		kl.fresh = true
-		logics = append(logics, kl)
+		return err
+	})
+	if err != nil {
+		return err
 	}
-	rt.resumed = nil
 	slices.SortFunc(logics, func(a, b *keyLogic[V, W, S]) int { return cmp.Compare(a.seq, b.seq) })
 	for _, kl := range logics {
 		enter(rt.st, "on_eof", kl.key)
@@ -353,24 +347,16 @@ func (rt *statefulRT[V, W, S]) snapshot(keys []string, out *abi.Snapshots) error
 // drops the key. Logics are built when their keys are first used (states
 // that do not decode fail then, naming the key).
 func (rt *statefulRT[V, W, S]) restore(items []abi.KeySnap) error {
-	size := 0
 	for _, it := range items {
-		size += len(it.State)
-	}
-	arena := make([]byte, 0, size) // the states outlive the request's buffer
-	if rt.resumed == nil {
-		rt.resumed = make(map[string]resumedKey, len(items))
-	}
-	for _, it := range items {
-		delete(rt.keys, it.Key)
+		if len(rt.keys) > 0 {
+			delete(rt.keys, it.Key)
+		}
 		if !it.Present {
-			delete(rt.resumed, it.Key)
+			rt.resumed.drop(it.Key)
 			continue
 		}
-		start := len(arena)
-		arena = append(arena, it.State...)
 		rt.seq++
-		rt.resumed[it.Key] = resumedKey{state: arena[start:len(arena):len(arena)], seq: rt.seq}
+		rt.resumed.add(it.Key, it.State, rt.seq)
 	}
 	return nil
 }
