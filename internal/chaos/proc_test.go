@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"strings"
@@ -71,6 +72,7 @@ func TestProcessIndex(t *testing.T) {
 			}
 			defer cmd.Wait()
 			defer cmd.Process.Kill()
+			waitExec(t, cmd.Process.Pid, "sleep")
 			if got := processIndex(cmd.Process.Pid); got != tc.want {
 				t.Errorf("got %q, want %q", got, tc.want)
 			}
@@ -114,4 +116,16 @@ func TestTail(t *testing.T) {
 			}
 		})
 	}
+}
+
+// waitExec waits until pid runs name: between fork and exec a child still
+// shows its parent's command line and environment.
+func waitExec(t *testing.T, pid int, name string) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); err == nil && strings.HasPrefix(string(b), name) {
+			return
+		}
+	}
+	t.Fatalf("process %d did not start %s", pid, name)
 }
