@@ -60,7 +60,7 @@ type resumeRun struct {
 	write   measurement
 	resume  measurement
 	resume2 measurement // the same resume on two workers, restoring in parallel
-	inspect string // what `bxwasm recovery inspect` printed after the rerun
+	inspect string      // what `bxwasm recovery inspect` printed after the rerun
 }
 
 // measureResume writes a file of n distinct keys, runs the keys guest on
