@@ -6,17 +6,20 @@ import (
 	"testing"
 )
 
+// benchStores are the stores the benchmarks compare: Memory, and SQLite with 4 partitions.
+var benchStores = []struct {
+	name string
+	open func(testing.TB) Store
+}{
+	{"memory", func(testing.TB) Store { return NewMemory() }},
+	{"sqlite", func(t testing.TB) Store { return openTemp(t, 4) }},
+}
+
 // BenchmarkLoad1M times loading 1M keys (16-byte states, 4 partitions for SQLite) into one worker,
 // Memory and SQLite side by side. Run: go test -run '^$' -bench Load1M ./internal/recovery/
 func BenchmarkLoad1M(b *testing.B) {
 	const keys, batch = 1_000_000, 20_000
-	for _, be := range []struct {
-		name string
-		open func(testing.TB) Store
-	}{
-		{"memory", func(testing.TB) Store { return NewMemory() }},
-		{"sqlite", func(t testing.TB) Store { return openTemp(t, 4) }},
-	} {
+	for _, be := range benchStores {
 		b.Run(be.name, func(b *testing.B) {
 			ctx := context.Background()
 			s := be.open(b)
@@ -48,13 +51,7 @@ func BenchmarkLoad1M(b *testing.B) {
 // go test -run '^$' -bench GC -benchtime 5x ./internal/recovery/
 func BenchmarkGC(b *testing.B) {
 	const keys, kept = 100_000, 10
-	for _, be := range []struct {
-		name string
-		open func(testing.TB) Store
-	}{
-		{"memory", func(testing.TB) Store { return NewMemory() }},
-		{"sqlite", func(t testing.TB) Store { return openTemp(t, 4) }},
-	} {
+	for _, be := range benchStores {
 		b.Run(be.name, func(b *testing.B) {
 			ctx := context.Background()
 			s := be.open(b)
