@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/bxwasm/bxwasm/internal/abi"
@@ -54,8 +53,7 @@ func checkSteps(ctx context.Context, store *recovery.SQLite, g *abi.Graph) error
 		}
 	}
 	if len(unknown) > 0 {
-		return fmt.Errorf("%w: it has state of step(s) %s, which flow %q does not have; resume with the flow that wrote it, or use another recovery directory",
-			engine.ErrForeignState, strings.Join(unknown, ", "), g.Flow)
+		return engine.ForeignStateError(g.Flow, unknown)
 	}
 	return nil
 }

@@ -32,6 +32,13 @@ type Recovery struct {
 // of steps the flow does not have.
 var ErrForeignState = errors.New("engine: the recovery store holds state of another flow")
 
+// ForeignStateError is the error for a store holding state of steps (ids
+// given sorted) that flow does not have.
+func ForeignStateError(flow string, steps []string) error {
+	return fmt.Errorf("%w: it has state of step(s) %s, which flow %q does not have; resume with the flow that wrote it, or use another recovery directory",
+		ErrForeignState, strings.Join(steps, ", "), flow)
+}
+
 // restoreChunk is how many keys one restore call carries.
 const restoreChunk = 4096
 
@@ -67,8 +74,7 @@ func loadResume(ctx context.Context, cfg *Config, ws []*worker) (*resumeState, e
 		return nil, fmt.Errorf("engine: loading the state of epoch %d: %w", rec.Resume-1, err)
 	}
 	if len(l.unknown) > 0 {
-		return nil, fmt.Errorf("%w: it has state of step(s) %s, which flow %q does not have; resume with the flow that wrote it, or use another recovery directory",
-			ErrForeignState, strings.Join(sortedKeys(l.unknown), ", "), cfg.Plan.Graph.Flow)
+		return nil, ForeignStateError(cfg.Plan.Graph.Flow, sortedKeys(l.unknown))
 	}
 	if rec.Log != nil {
 		fmt.Fprintf(rec.Log, "bxwasm: workers %d-%d resumed from epoch %d: %d keys and %d partition positions restored in %s\n",
