@@ -62,6 +62,7 @@ func prepare(ctx context.Context, module, flowSpec string, opts *Options, test *
 		return nil, err
 	}
 	r := &runner{opts: opts}
+	opts.Watchdog.table().SetFirstWorker(opts.ProcessID * opts.WorkersPerProcess)
 	if err := r.load(ctx, module, opts.WorkersPerProcess); err != nil {
 		r.close(ctx)
 		return nil, err
@@ -84,7 +85,7 @@ func (r *runner) load(ctx context.Context, module string, workers int) error {
 		return err
 	}
 	for i := 0; i < workers; i++ {
-		inst, err := mod.Instantiate(ctx)
+		inst, err := mod.InstantiateWatched(ctx, r.opts.Watchdog.table().Slot(i))
 		if err != nil {
 			return err
 		}
@@ -99,6 +100,8 @@ func newRuntime(ctx context.Context, opts *Options) (*guest.Runtime, error) {
 		MemoryLimitPages: uint32(opts.MemoryLimitMiB) * 16,
 		Stdout:           opts.Stdout,
 		Stderr:           opts.Stderr,
+		MaxModuleSize:    opts.MaxModuleSize,
+		Watch:            opts.Watchdog.table(),
 	})
 }
 
@@ -146,6 +149,7 @@ func (r *runner) build(ctx context.Context, module string, q abi.BuildRequest, t
 		return fmt.Errorf("flow %q of %s: %w", q.Flow, module, err)
 	}
 	r.plan = p
+	r.opts.Watchdog.table().SetLabels(watchLabels(p))
 	if err := r.fuse(ctx); err != nil {
 		return err
 	}

@@ -63,7 +63,7 @@ func Inspect(ctx context.Context, module string, opts Options) (*ModuleInfo, err
 	if err != nil {
 		return nil, err
 	}
-	inst, err := mod.Instantiate(ctx)
+	inst, err := mod.InstantiateWatched(ctx, opts.Watchdog.table().Slot(0))
 	if err != nil {
 		return nil, err
 	}

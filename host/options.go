@@ -57,6 +57,12 @@ type Options struct {
 	// every epoch read so far is finished (and snapshotted with
 	// RecoveryDir), and Run returns nil without calling on_eof.
 	Stop <-chan struct{}
+	// MaxModuleSize refuses module files over this many bytes (default
+	// 64 MiB).
+	MaxModuleSize int64
+	// Watchdog, when set, records every guest call where a supervising
+	// bxwasm process watches it (see WatchdogFromEnv).
+	Watchdog *Watchdog
 	// Stdin, Stdout and Stderr are the host's streams for stdin/stdout
 	// connectors and guest output (default os.Stdin, os.Stdout, os.Stderr).
 	Stdin  io.Reader

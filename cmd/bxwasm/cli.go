@@ -86,6 +86,7 @@ type inspectCmd struct {
 type moduleFlags struct {
 	MemoryLimit int    `default:"256" env:"BXWASM_MEMORY_LIMIT" help:"Memory limit of each guest instance, in MiB."`
 	CacheDir    string `env:"BXWASM_CACHE_DIR" placeholder:"DIR" help:"Cache of compiled code; '-' turns it off (default: the user cache directory/bxwasm)."`
+	limitFlags
 }
 
 // Help is the long help of the run command.
@@ -104,7 +105,7 @@ func (f moduleFlags) Validate() error {
 	if f.MemoryLimit < 1 {
 		return fmt.Errorf("--memory-limit must be at least 1 MiB, got %d", f.MemoryLimit)
 	}
-	return nil
+	return f.limitFlags.Validate()
 }
 
 // options turns the flags into host options.
@@ -127,7 +128,8 @@ func (f clusterFlags) Validate() error {
 }
 
 func (f moduleFlags) options(s streams) host.Options {
-	return host.Options{MemoryLimitMiB: f.MemoryLimit, CacheDir: f.CacheDir, Stdin: s.in, Stdout: s.out, Stderr: s.err}
+	return host.Options{MemoryLimitMiB: f.MemoryLimit, CacheDir: f.CacheDir, MaxModuleSize: int64(f.MaxModuleSize) << 20,
+		Stdin: s.in, Stdout: s.out, Stderr: s.err}
 }
 
 // Run runs the flow: here, as one process of a cluster, or by starting
@@ -135,10 +137,16 @@ func (f moduleFlags) options(s streams) host.Options {
 func (c *runCmd) Run(ctx context.Context, s streams) error {
 	module, spec := flowspec.SplitTarget(c.Target)
 	o := c.options(s)
-	if c.RecoveryDirectory != "" || c.supervising() {
+	if c.RecoveryDirectory != "" || !watched() {
 		// A graceful stop: this process finishes the epoch, or the
 		// supervisor passes the signal on to its processes.
 		o.Stop = s.intr.graceful()
+	}
+	if !watched() && !c.supervising() {
+		return watchChild(ctx, s, c.WorkersPerProcess+1, c.limits())
+	}
+	if err := openWatchdog(&o); err != nil {
+		return err
 	}
 	supervise, err := c.cluster(ctx, s, &o)
 	if err != nil || supervise {

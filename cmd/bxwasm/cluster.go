@@ -19,6 +19,7 @@ import (
 
 	"github.com/bxwasm/bxwasm/host"
 	"github.com/bxwasm/bxwasm/internal/cluster"
+	"github.com/bxwasm/bxwasm/internal/watchdog"
 )
 
 // envRunID marks the processes a local cluster's supervisor starts, and
@@ -84,8 +85,12 @@ func (c *runCmd) supervise(ctx context.Context, s streams) error {
 	}
 	env := append(os.Environ(), envRunID+"="+randomID(), "BXWASM_NATS_URL="+url)
 	errs := &errorLines{w: s.err}
-	err := cluster.Supervise(ctx, c.Processes, s.args, env, s.out, errs)
-	if err != nil && errs.seen() {
+	sup := cluster.Supervisor{Processes: c.Processes, Args: s.args, Env: env, Stdout: s.out, Stderr: errs,
+		Watch: &cluster.Watch{Slots: c.WorkersPerProcess + 1, Limits: c.limits()}}
+	err := sup.Run(ctx)
+	var over *watchdog.Overrun
+	var stop *watchdog.StopError
+	if err != nil && errs.seen() && !errors.As(err, &over) && !errors.As(err, &stop) {
 		return errReported // a process printed why
 	}
 	return err

@@ -10,7 +10,15 @@ import (
 
 // Run prints what the module holds.
 func (c *inspectCmd) Run(ctx context.Context, s streams) error {
-	info, err := host.Inspect(ctx, c.Module, c.moduleFlags.options(s))
+	if !watched() {
+		s.intr.graceful() // the first signal goes to the child
+		return watchChild(ctx, s, 2, c.limits())
+	}
+	o := c.moduleFlags.options(s)
+	if err := openWatchdog(&o); err != nil {
+		return err
+	}
+	info, err := host.Inspect(ctx, c.Module, o)
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,8 @@ import (
 	"runtime"
 	"sync"
 	"time"
+
+	"github.com/bxwasm/bxwasm/internal/watchdog"
 )
 
 // group is the running children of one Supervisor.Run. Everything but the
@@ -19,6 +21,9 @@ type group struct {
 	exits    chan exited
 	running  int
 	finished []bool
+	tables   []*watchdog.Table // every child's, with Supervisor.Watch
+	obs      []watchdog.Observer
+	signals  int // SIGINT and SIGTERM received
 }
 
 // exited is one child's end.
@@ -50,26 +55,53 @@ func (g *group) startAll() error {
 	for i := range g.s.Processes {
 		cmd := exec.Command(g.s.Path, g.s.Args...)
 		cmd.Env = g.s.childEnv(i)
-		out, errw := &lineWriter{dst: stdout}, &lineWriter{dst: stderr}
-		cmd.Stdout, cmd.Stderr = out, errw
+		if g.s.Direct {
+			cmd.Stdin, cmd.Stdout, cmd.Stderr = g.s.Stdin, g.s.Stdout, g.s.Stderr
+		} else {
+			out, errw := &lineWriter{dst: stdout}, &lineWriter{dst: stderr}
+			cmd.Stdout, cmd.Stderr = out, errw
+			g.outs = append(g.outs, out, errw)
+		}
 		cmd.SysProcAttr = childAttr()
+		if err := g.watch(cmd); err != nil {
+			return err
+		}
 		if err := cmd.Start(); err != nil {
 			return fmt.Errorf("cluster: start process %d (%s): %w", i, g.s.Path, err)
 		}
-		g.cmds, g.outs = append(g.cmds, cmd), append(g.outs, out, errw)
+		g.cmds = append(g.cmds, cmd)
 		g.running++
 		go func() { g.exits <- exited{i, exitError(i, cmd.Wait())} }()
 	}
 	return nil
 }
 
+// watch gives cmd a watchdog table, with Supervisor.Watch.
+func (g *group) watch(cmd *exec.Cmd) error {
+	if g.s.Watch == nil {
+		return nil
+	}
+	t, err := watchdog.Create(g.s.Watch.Slots)
+	if err != nil {
+		return err
+	}
+	g.tables = append(g.tables, t)
+	g.obs = append(g.obs, watchdog.Observer{Limits: g.s.Watch.Limits})
+	cmd.ExtraFiles = append(cmd.ExtraFiles, t.File())
+	cmd.Env = append(cmd.Env, fmt.Sprintf("%s=%d", watchdog.EnvFD, 2+len(cmd.ExtraFiles)))
+	return nil
+}
+
 // wait waits for every child. The first failure starts the grace period,
-// after which the rest are killed; ctx cancellation kills them at once;
-// signals are forwarded.
+// after which the rest are killed; ctx cancellation kills them at once; a
+// signal is forwarded, and a second one, or the end of StopGrace after
+// the first, kills them; so does a guest call past its limit.
 func (g *group) wait(ctx context.Context, sigs <-chan os.Signal) error {
-	var first, cancelled error
-	var grace <-chan time.Time
+	var first, cancelled, stopped error
+	var grace, stopping <-chan time.Time
 	done := ctx.Done()
+	poll := g.ticker()
+	defer poll.Stop()
 	for g.running > 0 {
 		select {
 		case e := <-g.exits:
@@ -78,19 +110,84 @@ func (g *group) wait(ctx context.Context, sigs <-chan os.Signal) error {
 				first, grace = e.err, time.After(g.s.Grace)
 			}
 		case sig := <-sigs:
-			g.signalAll(sig)
+			if g.signals++; g.signals == 1 {
+				g.signalAll(sig)
+				stopping = time.After(g.s.StopGrace)
+			} else if stopped == nil {
+				stopped = g.stopNow("a second interrupt")
+			}
+		case <-stopping:
+			if stopped == nil {
+				stopped = g.stopNow(fmt.Sprintf("the interrupt: the run had not stopped %s after it", g.s.StopGrace))
+			}
+		case now := <-poll.C:
+			if over := g.overrun(now); over != nil && stopped == nil {
+				stopped = over
+				g.killAll()
+			}
 		case <-grace:
 			g.killAll()
 		case <-done:
 			cancelled, done = ctx.Err(), nil
+			if g.signals > 0 && stopped == nil {
+				stopped = g.stopNow("a second interrupt")
+			}
 			g.killAll()
 		}
 	}
 	g.flush()
-	if cancelled != nil {
+	g.closeTables()
+	switch {
+	case stopped != nil:
+		return stopped
+	case cancelled != nil:
 		return fmt.Errorf("cluster: supervise: %w", cancelled)
 	}
 	return first
+}
+
+// ticker reads the tables every Watch.Poll; without a watch it never
+// ticks.
+func (g *group) ticker() *time.Ticker {
+	if g.s.Watch == nil {
+		t := time.NewTicker(time.Hour)
+		t.Stop()
+		return t
+	}
+	return time.NewTicker(g.s.Watch.Poll)
+}
+
+// overrun returns the first call of a running child past its limit.
+func (g *group) overrun(now time.Time) error {
+	for i, t := range g.tables {
+		if g.finished[i] {
+			continue
+		}
+		if over := g.obs[i].Observe(t, now); over != nil {
+			return over
+		}
+	}
+	return nil
+}
+
+// stopNow kills every child, and says what was still inside a guest.
+func (g *group) stopNow(reason string) error {
+	var inside []watchdog.Activity
+	now := time.Now()
+	for i, t := range g.tables {
+		if !g.finished[i] {
+			inside = append(inside, g.obs[i].Inside(t, now)...)
+		}
+	}
+	g.killAll()
+	return &watchdog.StopError{Reason: reason, Inside: inside}
+}
+
+// closeTables unmaps the children's tables once they are gone.
+func (g *group) closeTables() {
+	for _, t := range g.tables {
+		t.Close()
+	}
 }
 
 // exited records that child i is gone.
@@ -105,6 +202,7 @@ func (g *group) waitAll() {
 		g.exited((<-g.exits).process)
 	}
 	g.flush()
+	g.closeTables()
 }
 
 // signalAll sends sig to every child still running.

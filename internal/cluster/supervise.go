@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"syscall"
 	"time"
+
+	"github.com/bxwasm/bxwasm/internal/watchdog"
 )
 
 // EnvProcessID is the environment variable that tells a child of Supervise
@@ -21,8 +23,13 @@ const EnvProcessID = "BXWASM_PROCESS_ID"
 // own after one failed, before it kills them.
 const DefaultGrace = 2 * time.Second
 
+// DefaultStopGrace is how long Supervise lets the children finish a stop
+// that a signal asked for before it kills them.
+const DefaultStopGrace = 5 * time.Second
+
 // Supervisor runs a local cluster of child processes. The zero values of
-// Path and Grace mean os.Executable() and DefaultGrace.
+// Path, Grace and StopGrace mean os.Executable(), DefaultGrace and
+// DefaultStopGrace.
 type Supervisor struct {
 	Processes int           // how many children: ids 0 .. Processes-1
 	Args      []string      // the children's arguments (without argv[0])
@@ -31,6 +38,24 @@ type Supervisor struct {
 	Stderr    io.Writer     // receives the children's stderr, whole lines; nil discards
 	Path      string        // the executable to run
 	Grace     time.Duration // before the others are killed after a failure
+	// Watch, when set, gives every child a watchdog table and kills the
+	// children when a guest call overruns its limit (see Watch).
+	Watch *Watch
+	// StopGrace is how long the children may take to stop after the first
+	// SIGINT or SIGTERM; past it, or at a second signal, they are killed.
+	StopGrace time.Duration
+	// Direct hands this process's Stdin, and Stdout and Stderr unbuffered,
+	// to a single child, which then reads and writes them as if it were
+	// this process. BXWASM_PROCESS_ID is not set.
+	Direct bool
+	Stdin  io.Reader // the child's stdin with Direct
+}
+
+// Watch configures the watchdog of a Supervisor.
+type Watch struct {
+	Slots  int             // slots of each child's table: its workers, and one for the process
+	Limits watchdog.Limits // how long a call may run
+	Poll   time.Duration   // how often the tables are read (default: 100ms, or a tenth of the smallest limit)
 }
 
 // Supervise runs a local cluster: it starts n child processes of this
@@ -81,6 +106,15 @@ func (s Supervisor) withDefaults() (Supervisor, error) {
 	if s.Grace <= 0 {
 		s.Grace = DefaultGrace
 	}
+	if s.StopGrace <= 0 {
+		s.StopGrace = DefaultStopGrace
+	}
+	if s.Direct && s.Processes != 1 {
+		return s, fmt.Errorf("%w: Direct needs one process, not %d", ErrConfig, s.Processes)
+	}
+	if s.Watch != nil && s.Watch.Poll <= 0 {
+		s.Watch.Poll = s.Watch.poll()
+	}
 	if s.Stdout == nil {
 		s.Stdout = io.Discard
 	}
@@ -126,5 +160,20 @@ func exitError(process int, err error) error {
 // childEnv is the environment of child i.
 func (s Supervisor) childEnv(i int) []string {
 	env := append(os.Environ(), s.Env...)
+	if s.Direct {
+		return env
+	}
 	return append(env, EnvProcessID+"="+strconv.Itoa(i))
+}
+
+// poll is how often to read the tables: often enough to stop a call
+// within a tenth of its limit, and never more than every 100ms.
+func (w *Watch) poll() time.Duration {
+	p := 100 * time.Millisecond
+	for _, l := range []time.Duration{w.Limits.Call, w.Limits.Compile} {
+		if l > 0 && l/10 < p {
+			p = max(l/10, time.Millisecond)
+		}
+	}
+	return p
 }

@@ -43,7 +43,7 @@ func TestBadResponses(t *testing.T) {
 // as the response of op.
 func decode[T any](b byte, op abi.Op, read func(*abi.Reader) T) func(ctx context.Context, i *Instance) error {
 	return func(ctx context.Context, i *Instance) error {
-		i.begin(abi.Op(b))
+		i.begin(abi.Op(b), 0, 0)
 		_, err := request(ctx, i, op, read)
 		return err
 	}

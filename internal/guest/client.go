@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/bxwasm/bxwasm/internal/abi"
+	"github.com/bxwasm/bxwasm/internal/watchdog"
 )
 
 // This file holds one typed wrapper per abi.Op. Each encodes its request
@@ -13,8 +14,10 @@ import (
 // alias the Instance's response buffer: they are valid until the next call
 // on the same Instance.
 
-// begin starts a request for op in the reused writer.
-func (i *Instance) begin(op abi.Op) *abi.Writer {
+// begin starts a request for op in the reused writer, for what the call
+// does (see watchdog.Kind): the label a supervisor names it by.
+func (i *Instance) begin(op abi.Op, kind watchdog.Kind, index uint32) *abi.Writer {
+	i.kind, i.index = kind, index
 	i.w.Reset()
 	i.w.Byte(byte(op))
 	return &i.w
@@ -50,19 +53,19 @@ func graph(r *abi.Reader) *abi.Graph {
 
 // ListFlows lists the flows (and flow factories) the module registered.
 func (i *Instance) ListFlows(ctx context.Context) ([]abi.FlowInfo, error) {
-	i.begin(abi.OpListFlows)
+	i.begin(abi.OpListFlows, watchdog.KindPhase, uint32(watchdog.PhaseListFlows))
 	return request(ctx, i, abi.OpListFlows, flows)
 }
 
 // Build builds a flow with its factory arguments and returns its graph.
 func (i *Instance) Build(ctx context.Context, q abi.BuildRequest) (*abi.Graph, error) {
-	q.Encode(i.begin(abi.OpBuild))
+	q.Encode(i.begin(abi.OpBuild, watchdog.KindPhase, uint32(watchdog.PhaseBuild)))
 	return request(ctx, i, abi.OpBuild, graph)
 }
 
 // Fuse declares a chain of stateless steps that RunChain runs by its id.
 func (i *Instance) Fuse(ctx context.Context, q abi.FuseRequest) error {
-	q.Encode(i.begin(abi.OpFuse))
+	q.Encode(i.begin(abi.OpFuse, watchdog.KindPhase, uint32(watchdog.PhaseFuse)))
 	_, err := request(ctx, i, abi.OpFuse, noBody)
 	return err
 }
@@ -70,55 +73,55 @@ func (i *Instance) Fuse(ctx context.Context, q abi.FuseRequest) error {
 // RunChain runs a fused chain on a batch. The output batches alias the
 // response buffer.
 func (i *Instance) RunChain(ctx context.Context, q abi.ChainRequest) (abi.ChainResponse, error) {
-	q.Encode(i.begin(abi.OpRunChain))
+	q.Encode(i.begin(abi.OpRunChain, watchdog.KindChain, q.Chain))
 	return request(ctx, i, abi.OpRunChain, abi.ReadChainResponse)
 }
 
 // StatefulBatch gives a keyed batch to a stateful step. The emitted batch
 // aliases the response buffer.
 func (i *Instance) StatefulBatch(ctx context.Context, q abi.StatefulRequest) (abi.KeyedUpdates, error) {
-	q.Encode(i.begin(abi.OpStatefulBatch))
+	q.Encode(i.begin(abi.OpStatefulBatch, watchdog.KindStep, q.Step))
 	return request(ctx, i, abi.OpStatefulBatch, abi.ReadKeyedUpdates)
 }
 
 // Notify runs on_notify for keys whose timers are due. The emitted batch
 // aliases the response buffer.
 func (i *Instance) Notify(ctx context.Context, q abi.KeysRequest) (abi.KeyedUpdates, error) {
-	q.Encode(i.begin(abi.OpNotify))
+	q.Encode(i.begin(abi.OpNotify, watchdog.KindStep, q.Step))
 	return request(ctx, i, abi.OpNotify, abi.ReadKeyedUpdates)
 }
 
 // EOF runs on_eof for every key of a step. The emitted batch aliases the
 // response buffer.
 func (i *Instance) EOF(ctx context.Context, q abi.StepRequest) (abi.KeyedUpdates, error) {
-	q.Encode(i.begin(abi.OpEOF))
+	q.Encode(i.begin(abi.OpEOF, watchdog.KindStep, q.Step))
 	return request(ctx, i, abi.OpEOF, abi.ReadKeyedUpdates)
 }
 
 // Snapshot asks for the state of keys of a stateful step. The states alias
 // the response buffer.
 func (i *Instance) Snapshot(ctx context.Context, q abi.KeysRequest) (abi.Snapshots, error) {
-	q.Encode(i.begin(abi.OpSnapshot))
+	q.Encode(i.begin(abi.OpSnapshot, watchdog.KindStep, q.Step))
 	return request(ctx, i, abi.OpSnapshot, abi.ReadSnapshots)
 }
 
 // Restore rebuilds the logics of keys from resume state.
 func (i *Instance) Restore(ctx context.Context, s abi.Snapshots) error {
-	s.Encode(i.begin(abi.OpRestore))
+	s.Encode(i.begin(abi.OpRestore, watchdog.KindStep, s.Step))
 	_, err := request(ctx, i, abi.OpRestore, noBody)
 	return err
 }
 
 // ListParts lists the partitions of a source or sink step.
 func (i *Instance) ListParts(ctx context.Context, q abi.PartsRequest) ([]string, error) {
-	q.Encode(i.begin(abi.OpListParts))
+	q.Encode(i.begin(abi.OpListParts, watchdog.KindStep, q.Step))
 	return request(ctx, i, abi.OpListParts, parts)
 }
 
 // BuildPart builds a partition (or a dynamic source or sink) under a
 // handle the host chose.
 func (i *Instance) BuildPart(ctx context.Context, q abi.BuildPartRequest) error {
-	q.Encode(i.begin(abi.OpBuildPart))
+	q.Encode(i.begin(abi.OpBuildPart, watchdog.KindStep, q.Step))
 	_, err := request(ctx, i, abi.OpBuildPart, noBody)
 	return err
 }
@@ -126,13 +129,13 @@ func (i *Instance) BuildPart(ctx context.Context, q abi.BuildPartRequest) error 
 // NextBatch polls a built source partition. The batch aliases the response
 // buffer.
 func (i *Instance) NextBatch(ctx context.Context, q abi.HandleRequest) (abi.NextBatch, error) {
-	q.Encode(i.begin(abi.OpNextBatch))
+	q.Encode(i.begin(abi.OpNextBatch, watchdog.KindStep, q.Step))
 	return request(ctx, i, abi.OpNextBatch, abi.ReadNextBatch)
 }
 
 // WriteBatch writes a batch into a built sink partition.
 func (i *Instance) WriteBatch(ctx context.Context, q abi.WriteRequest) error {
-	q.Encode(i.begin(abi.OpWriteBatch))
+	q.Encode(i.begin(abi.OpWriteBatch, watchdog.KindStep, q.Step))
 	_, err := request(ctx, i, abi.OpWriteBatch, noBody)
 	return err
 }
@@ -140,13 +143,13 @@ func (i *Instance) WriteBatch(ctx context.Context, q abi.WriteRequest) error {
 // PartSnapshot asks a built partition for its resume state. The bytes alias
 // the response buffer.
 func (i *Instance) PartSnapshot(ctx context.Context, q abi.HandleRequest) (abi.OptBytes, error) {
-	q.Encode(i.begin(abi.OpPartSnapshot))
+	q.Encode(i.begin(abi.OpPartSnapshot, watchdog.KindStep, q.Step))
 	return request(ctx, i, abi.OpPartSnapshot, abi.ReadOptBytes)
 }
 
 // ClosePart closes a built partition.
 func (i *Instance) ClosePart(ctx context.Context, q abi.HandleRequest) error {
-	q.Encode(i.begin(abi.OpClosePart))
+	q.Encode(i.begin(abi.OpClosePart, watchdog.KindStep, q.Step))
 	_, err := request(ctx, i, abi.OpClosePart, noBody)
 	return err
 }

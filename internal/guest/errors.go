@@ -22,6 +22,8 @@ var (
 	// (or has them with the wrong signatures), or imports functions this
 	// host does not provide.
 	ErrNotGuest = errors.New("guest: not a bxwasm guest")
+	// ErrTooLarge means the module file is over Config.MaxModuleSize.
+	ErrTooLarge = errors.New("guest: module too large")
 	// ErrMemoryLimit means the module needs more memory at start than
 	// Config.MemoryLimitPages allows.
 	ErrMemoryLimit = errors.New("guest: memory limit too low for module")

@@ -8,6 +8,7 @@ import (
 	"github.com/tetratelabs/wazero/api"
 
 	"github.com/bxwasm/bxwasm/internal/abi"
+	"github.com/bxwasm/bxwasm/internal/watchdog"
 )
 
 // Instance is one instantiated guest, owned by one worker. It is not safe
@@ -30,10 +31,17 @@ type Instance struct {
 
 	closed bool
 	broken *TrapError // the crash that made the instance unusable
+
+	// slot is where calls are recorded for a supervisor (nil: nowhere),
+	// with the label of the call begin prepared.
+	slot  *watchdog.Slot
+	kind  watchdog.Kind
+	index uint32
 }
 
-func newInstance(mod api.Module, path string, stderr *tailWriter, limitPages uint32) *Instance {
+func newInstance(mod api.Module, path string, stderr *tailWriter, limitPages uint32, slot *watchdog.Slot) *Instance {
 	return &Instance{
+		slot:     slot,
 		memLimit: uint64(limitPages) << 16,
 		mod:      mod,
 		mem:      mod.Memory(),
@@ -108,7 +116,10 @@ func (i *Instance) usable(ctx context.Context, req []byte) error {
 // single result. A failure is a crash and breaks the instance.
 func (i *Instance) invoke(ctx context.Context, op abi.Op, name string, fn api.Function, arg uint64) (uint64, error) {
 	i.stack[0] = arg
-	if err := fn.CallWithStack(ctx, i.stack); err != nil {
+	i.slot.Enter(i.kind, i.index)
+	err := fn.CallWithStack(ctx, i.stack)
+	i.slot.Leave()
+	if err != nil {
 		i.broken = &TrapError{Op: op, Func: name, Err: err, Stderr: i.stderr.Tail(),
 			Memory: uint64(i.mem.Size()), MemoryLimit: i.memLimit}
 		return 0, i.broken

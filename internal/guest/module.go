@@ -12,6 +12,7 @@ import (
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 
 	"github.com/bxwasm/bxwasm/internal/abi"
+	"github.com/bxwasm/bxwasm/internal/watchdog"
 )
 
 // Info describes a compiled module, for `bxwasm inspect` and for errors.
@@ -156,6 +157,13 @@ func (m *Module) Close(ctx context.Context) error { return m.compiled.Close(ctx)
 // network, environment or arguments; real clocks and crypto randomness.
 // It runs the guest's _initialize and checks its ABI version.
 func (m *Module) Instantiate(ctx context.Context) (*Instance, error) {
+	return m.InstantiateWatched(ctx, nil)
+}
+
+// InstantiateWatched is Instantiate recording every call into the guest,
+// its start function and _initialize included, in slot, where a
+// supervising process sees how long each runs (see package watchdog).
+func (m *Module) InstantiateWatched(ctx context.Context, slot *watchdog.Slot) (*Instance, error) {
 	stderr := &tailWriter{next: m.rt.stderr}
 	cfg := wazero.NewModuleConfig().
 		WithName(""). // anonymous, so many instances coexist
@@ -166,11 +174,13 @@ func (m *Module) Instantiate(ctx context.Context) (*Instance, error) {
 		WithSysNanotime().
 		WithSysNanosleep().
 		WithRandSource(rand.Reader)
+	slot.Enter(watchdog.KindPhase, uint32(watchdog.PhaseInstantiate))
 	mod, err := m.rt.rt.InstantiateModule(withMemory(ctx), m.compiled, cfg)
+	slot.Leave()
 	if err != nil {
 		return nil, fmt.Errorf("guest: instantiating %s: %w", m.info.Path, err)
 	}
-	i := newInstance(mod, m.info.Path, stderr, m.rt.cfg.MemoryLimitPages)
+	i := newInstance(mod, m.info.Path, stderr, m.rt.cfg.MemoryLimitPages, slot)
 	if err := m.start(ctx, i); err != nil {
 		_ = i.Close(ctx)
 		return nil, err
@@ -181,10 +191,12 @@ func (m *Module) Instantiate(ctx context.Context) (*Instance, error) {
 // start initializes the instance and checks that it speaks our ABI.
 func (m *Module) start(ctx context.Context, i *Instance) error {
 	if m.hasInit {
+		i.kind, i.index = watchdog.KindPhase, uint32(watchdog.PhaseInitialize)
 		if _, err := i.invoke(ctx, 0, abi.ExportInitialize, i.mod.ExportedFunction(abi.ExportInitialize), 0); err != nil {
 			return err
 		}
 	}
+	i.kind, i.index = watchdog.KindPhase, uint32(watchdog.PhaseVersion)
 	v, err := i.invoke(ctx, 0, abi.ExportVersion, i.mod.ExportedFunction(abi.ExportVersion), 0)
 	if err != nil {
 		return err

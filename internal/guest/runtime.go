@@ -12,6 +12,8 @@ import (
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+
+	"github.com/bxwasm/bxwasm/internal/watchdog"
 )
 
 // DefaultMemoryLimitPages is the memory limit of an instance when
@@ -34,6 +36,12 @@ type Config struct {
 	// Stdout and Stderr receive what guests write to fd 1 and 2; nil
 	// discards it. Writes of all instances are serialized.
 	Stdout, Stderr io.Writer
+	// MaxModuleSize refuses module files larger than this many bytes
+	// before reading them; 0 means DefaultMaxModuleSize.
+	MaxModuleSize int64
+	// Watch, when set, records compilation in its process slot, where a
+	// supervising process sees how long it runs (see package watchdog).
+	Watch *watchdog.Table
 	// CloseOnContextDone interrupts running guest code when the call's
 	// context is done. It makes every call and loop iteration in the guest
 	// markedly slower (about 9x on tight loops), so it is off by default;
@@ -41,10 +49,20 @@ type Config struct {
 	CloseOnContextDone bool
 }
 
+// DefaultMaxModuleSize is the largest module file Load reads when
+// Config.MaxModuleSize is 0: 64 MiB.
+const DefaultMaxModuleSize = 64 << 20
+
 // Validate fills in defaults and checks ranges.
 func (c *Config) Validate() error {
 	if c.MemoryLimitPages == 0 {
 		c.MemoryLimitPages = DefaultMemoryLimitPages
+	}
+	if c.MaxModuleSize == 0 {
+		c.MaxModuleSize = DefaultMaxModuleSize
+	}
+	if c.MaxModuleSize < 0 {
+		return fmt.Errorf("%w: module size limit of %d bytes", ErrConfig, c.MaxModuleSize)
 	}
 	if c.MemoryLimitPages > maxMemoryLimitPages {
 		return fmt.Errorf("%w: memory limit of %d pages is over the %d pages (4 GiB) a WebAssembly memory can hold",
@@ -104,18 +122,18 @@ var wasmMagic = []byte("\x00asm")
 // when it has it) and checks that it is a bxwasm guest. The ABI version is
 // checked by Instantiate, which runs guest code.
 func (r *Runtime) Load(ctx context.Context, path string) (*Module, error) {
-	bin, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%w: %s", ErrNotFound, path)
-	}
+	bin, err := r.read(path)
 	if err != nil {
-		return nil, fmt.Errorf("guest: reading module: %w", err)
+		return nil, err
 	}
 	if !bytes.HasPrefix(bin, wasmMagic) {
 		return nil, fmt.Errorf("%w: %s does not start with the WebAssembly magic bytes \\0asm; "+
 			"build the flow for GOOS=wasip1 GOARCH=wasm (or your language's wasm32-wasi target)", ErrNotWasm, path)
 	}
+	slot := r.cfg.Watch.ProcessSlot()
+	slot.Enter(watchdog.KindPhase, uint32(watchdog.PhaseCompile))
 	compiled, err := r.rt.CompileModule(ctx, bin)
+	slot.Leave()
 	if err != nil {
 		return nil, r.compileError(path, err)
 	}
@@ -125,6 +143,38 @@ func (r *Runtime) Load(ctx context.Context, path string) (*Module, error) {
 		return nil, err
 	}
 	return m, nil
+}
+
+// read reads the module file, refusing one over the size limit before
+// reading it.
+func (r *Runtime) read(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%w: %s", ErrNotFound, path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("guest: reading module: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("guest: reading module: %w", err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%w: reading module: %s is not a regular file", ErrNotWasm, path)
+	}
+	if st.Size() > r.cfg.MaxModuleSize {
+		return nil, fmt.Errorf("%w: %s is %d bytes, over the %d MiB limit on modules; "+
+			"raise it with --max-module-size if the module is trusted", ErrTooLarge, path, st.Size(), r.cfg.MaxModuleSize>>20)
+	}
+	bin, err := io.ReadAll(io.LimitReader(f, r.cfg.MaxModuleSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("guest: reading module: %w", err)
+	}
+	if int64(len(bin)) > r.cfg.MaxModuleSize {
+		return nil, fmt.Errorf("%w: %s grew past the %d MiB limit on modules while it was read", ErrTooLarge, path, r.cfg.MaxModuleSize>>20)
+	}
+	return bin, nil
 }
 
 // compileError classifies wazero's reason for refusing a module.
