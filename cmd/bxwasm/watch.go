@@ -18,8 +18,15 @@ import (
 // stop it, on --call-timeout, on --compile-timeout, or when a stop asked
 // for by a signal takes too long.
 
-// watched reports whether this process is a watched child.
-func watched() bool { return os.Getenv(watchdog.EnvFD) != "" }
+// envNoWatchdog, set to 1, runs guest code in this process, with no
+// supervisor: the limits then do not apply and a guest stuck in a call
+// cannot be stopped but by SIGKILL. The benchmark's baseline for what the
+// limits cost.
+const envNoWatchdog = "BXWASM_NO_WATCHDOG"
+
+// watched reports whether this process runs guest code itself: it is a
+// watched child, or the watchdog is off.
+func watched() bool { return os.Getenv(watchdog.EnvFD) != "" || os.Getenv(envNoWatchdog) == "1" }
 
 // limitFlags are the limits on guest code, kept by the watching process.
 type limitFlags struct {

@@ -69,6 +69,13 @@ func (b binaries) nativeWasmArgs(dir, corpus string) []string {
 	return []string{b.wasirun, "-cache", b.cache, "-dir", dir, b.nativeWasm, corpus}
 }
 
+// interruptibleArgs runs the baseline as WebAssembly compiled with
+// wazero's WithCloseOnContextDone (its own compiled-code cache: the
+// compiled code differs).
+func (b binaries) interruptibleArgs(dir, corpus string) []string {
+	return []string{b.wasirun, "-interruptible", "-cache", b.cache + "-interruptible", "-dir", dir, b.nativeWasm, corpus}
+}
+
 // warm runs both WebAssembly programs once on a tiny corpus so that the
 // timed runs find their machine code in the cache, as every run after the
 // first does.
@@ -79,6 +86,9 @@ func (b binaries) warm(dir string) error {
 	}
 	out := filepath.Join(dir, "warm.out")
 	if _, err := measure("warm-up", 1, out, b.nativeWasmArgs(dir, small)); err != nil {
+		return err
+	}
+	if _, err := measure("warm-up", 1, out, b.interruptibleArgs(dir, small)); err != nil {
 		return err
 	}
 	_, err := measure("warm-up", 1, out, b.wasmArgs(dir, small, 1))
@@ -95,7 +105,9 @@ func (b binaries) measureAll(dir, corpus string, runs int) ([]measurement, error
 	}{
 		{"native", []string{b.native, corpus}},
 		{"native-wasm", b.nativeWasmArgs(dir, corpus)},
+		{"native-wasm-interruptible", b.interruptibleArgs(dir, corpus)},
 		{"wasm-w1", b.wasmArgs(dir, corpus, 1)},
+		{"wasm-w1-unwatched", append([]string{"env", "BXWASM_NO_WATCHDOG=1"}, b.wasmArgs(dir, corpus, 1)...)},
 		{"wasm-w2", b.wasmArgs(dir, corpus, 2)},
 		{"wasm-p2w1", b.wasmArgs(dir, corpus, 1, "-p", "2", "--stats")},
 	}

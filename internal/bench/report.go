@@ -82,14 +82,38 @@ func printTable(w io.Writer, st corpusStats, ms []measurement, runs int) {
 			scale = fmt.Sprintf("%.2f (x -w2)", byName(ms, "wasm-w2").seconds/m.seconds)
 		case "wasm-w1-recovery":
 			scale = fmt.Sprintf("%.2f", byName(ms, "wasm-w1").seconds/m.seconds)
+		case "wasm-w1-unwatched":
+			scale = fmt.Sprintf("%.2f", byName(ms, "wasm-w1").seconds/m.seconds)
+		case "native-wasm-interruptible":
+			scale = fmt.Sprintf("%.2f (x native-wasm)", byName(ms, "native-wasm").seconds/m.seconds)
 		}
 		fmt.Fprintf(tw, "%s\t%.3f\t%.0f\t%.3f\t%s\t%.1f\t%.3f\t\n", m.name, m.seconds,
 			float64(st.Words)/m.seconds, ms[0].seconds/m.seconds, scale, float64(m.maxRSS)/(1<<20), m.cpu)
 	}
 	tw.Flush()
 	printNATS(w, st, byName(ms, "wasm-p2w1"))
+	printLimits(w, ms)
 	printRecovery(w, ms)
 }
+
+// printLimits reports what keeping guests stoppable costs: the call limit
+// (the watchdog process) against the same run without it, and wazero's
+// in-process alternative against the same Go program without it.
+func printLimits(w io.Writer, ms []measurement) {
+	if m := byName(ms, "wasm-w1-unwatched"); m.name != "" {
+		ratio := m.seconds / byName(ms, "wasm-w1").seconds
+		fmt.Fprintf(w, "\n-w1 with the call limit (watchdog): %.3f x its throughput without (aim >= %.2f: %s)\n",
+			ratio, limitAim, verdict(ratio >= limitAim))
+	}
+	if m := byName(ms, "native-wasm-interruptible"); m.name != "" {
+		fmt.Fprintf(w, "wazero WithCloseOnContextDone on the Go baseline as WebAssembly: %.3f x its throughput without\n",
+			byName(ms, "native-wasm").seconds/m.seconds)
+	}
+}
+
+// limitAim is the least throughput -w1 keeps with the call limit on,
+// relative to without it.
+const limitAim = 0.95
 
 // printRecovery reports the recovery row against its aim and the size of
 // its store.

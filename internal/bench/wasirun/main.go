@@ -4,7 +4,11 @@
 // WebAssembly with it, to show how much of bxwasm's time is the cost of
 // running Go as WebAssembly at all.
 //
-//	wasirun -cache DIR -dir DIR module.wasm ARGS...
+//	wasirun -cache DIR -dir DIR [-interruptible] module.wasm ARGS...
+//
+// -interruptible compiles the module with wazero's WithCloseOnContextDone,
+// the in-process way to stop a guest stuck in a loop; the benchmark uses
+// it to show what that costs Go guests.
 //
 // -dir is mounted into the module at the same path, so file arguments
 // under it work unchanged. The module's standard output and error are the
@@ -26,20 +30,21 @@ import (
 func main() {
 	cache := flag.String("cache", "", "compiled-code cache directory")
 	dir := flag.String("dir", "", "directory to mount at the same path")
+	interruptible := flag.Bool("interruptible", false, "compile with wazero's WithCloseOnContextDone, which lets a done context stop running guest code")
 	flag.Parse()
 	if flag.NArg() < 1 {
 		fmt.Fprintln(os.Stderr, "usage: wasirun [-cache DIR] [-dir DIR] module.wasm ARGS...")
 		os.Exit(2)
 	}
-	code, err := run(context.Background(), *cache, *dir, flag.Args())
+	code, err := run(context.Background(), *cache, *dir, *interruptible, flag.Args())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "wasirun:", err)
 	}
 	os.Exit(code)
 }
 
-func run(ctx context.Context, cache, dir string, args []string) (int, error) {
-	cfg := wazero.NewRuntimeConfig()
+func run(ctx context.Context, cache, dir string, interruptible bool, args []string) (int, error) {
+	cfg := wazero.NewRuntimeConfig().WithCloseOnContextDone(interruptible)
 	if cache != "" {
 		c, err := wazero.NewCompilationCacheWithDir(cache)
 		if err != nil {

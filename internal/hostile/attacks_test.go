@@ -1,0 +1,116 @@
+package hostile
+
+import (
+	"os"
+	"os/exec"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// attacks is the hostile-guest suite. Bounds of time are generous (the
+// machine may be busy); what each case proves is in its want lines and in
+// the gap between its limit and its bound.
+func attacks() []attack {
+	return []attack{
+		// Guests that never return from a call.
+		{
+			name: "a map that loops forever stops at the call timeout", module: loops,
+			args:   runArgs("spin", "--call-timeout", "2s"),
+			want:   []string{`step "spin.loop.flat_map_batch" (flat_map_batch) on worker 0 ran for more than 2s in one call (--call-timeout)`},
+			within: 30 * time.Second,
+		},
+		{
+			name: "a map that sleeps for an hour stops at the call timeout", module: loops,
+			args:   runArgs("sleep", "--call-timeout", "1s", "-w2"),
+			want:   []string{`step "sleep.loop.flat_map_batch" (flat_map_batch) on worker 0 ran for more than 1s in one call (--call-timeout)`},
+			within: 30 * time.Second,
+		},
+		{
+			name: "a guest blocked on a stdout nobody reads stops at the call timeout", module: loops,
+			args: runArgs("chatter", "--call-timeout", "2s"),
+			setup: func(t *testing.T, cmd *exec.Cmd) {
+				r, w, err := os.Pipe()
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { r.Close(); w.Close() })
+				cmd.Stdout = w // never read
+			},
+			want:   []string{`step "chatter.loop.flat_map_batch" (flat_map_batch) on worker 0 ran for more than 2s in one call (--call-timeout)`},
+			within: 30 * time.Second,
+		},
+		{
+			name: "a flow factory that loops stops at the call timeout", module: loops,
+			args:   runArgs("stuck_factory", "--call-timeout", "1s"),
+			want:   []string{"building the flow on worker 0 ran for more than 1s in one call (--call-timeout)"},
+			within: 30 * time.Second,
+		},
+		{
+			name: "a start function that loops stops at the call timeout", module: func(t *testing.T) string { return wat(t, "start_loop") },
+			args:   runArgs("flow", "--call-timeout", "1s"),
+			want:   []string{"the module's start function on worker 0 ran for more than 1s in one call (--call-timeout)"},
+			within: 30 * time.Second,
+		},
+		{
+			name: "an _initialize that loops stops inspect at the call timeout", module: func(t *testing.T) string { return wat(t, "init_loop") },
+			args:   inspectArgs("--call-timeout", "1s"),
+			want:   []string{"the module's _initialize on worker 0 ran for more than 1s in one call (--call-timeout)"},
+			within: 30 * time.Second,
+		},
+		{
+			name: "a call that loops without reading its request stops inspect", module: func(t *testing.T) string { return wat(t, "call_loop") },
+			args:   inspectArgs("--call-timeout", "1s"),
+			want:   []string{"listing the module's flows on worker 0 ran for more than 1s in one call (--call-timeout)"},
+			within: 30 * time.Second,
+		},
+
+		// Signals always work.
+		{
+			name: "Ctrl-C stops a run stuck in a guest within 5s, naming the step", module: loops,
+			args:    runArgs("spin", "--call-timeout", "0"),
+			signals: []timedSignal{{3 * time.Second, syscall.SIGINT}},
+			want: []string{"stopped at once after the interrupt: the run had not stopped 5s after it; still inside the guest: " +
+				`step "spin.loop.flat_map_batch" (flat_map_batch) on worker 0`},
+			within: 3*time.Second + 5*time.Second + 10*time.Second,
+		},
+		{
+			name: "a second SIGTERM stops a run stuck in a guest at once", module: loops,
+			args:    runArgs("spin", "-r", "state", "--call-timeout", "0"),
+			signals: []timedSignal{{3 * time.Second, syscall.SIGTERM}, {3500 * time.Millisecond, syscall.SIGTERM}},
+			want:    []string{`stopped at once after a second interrupt; still inside the guest: step "spin.loop.flat_map_batch" (flat_map_batch) on worker 0`},
+			within:  3500*time.Millisecond + 4*time.Second, // well under the 5s grace: the second signal cut it short
+		},
+		{
+			name: "Ctrl-C stops inspect stuck in _initialize", module: func(t *testing.T) string { return wat(t, "init_loop") },
+			args:    inspectArgs("--call-timeout", "0"),
+			signals: []timedSignal{{2 * time.Second, syscall.SIGINT}, {2500 * time.Millisecond, syscall.SIGINT}},
+			want:    []string{"still inside the guest: the module's _initialize on worker 0"},
+			within:  10 * time.Second,
+		},
+
+		// Compilation is bounded.
+		{
+			name:   "a module of 100k nested blocks stops at the compile timeout",
+			module: func(t *testing.T) string { return writeModule(t, "nested.wasm", nestedBlocks(100_000)) },
+			args:   inspectArgs("--compile-timeout", "2s"),
+			want:   []string{"compiling the module took more than 2s (--compile-timeout)"},
+			within: 20 * time.Second,
+		},
+		{
+			name: "a module over the size limit is refused before it is read",
+			module: func(t *testing.T) string {
+				return writeModule(t, "big.wasm", append([]byte("\x00asm\x01\x00\x00\x00"), make([]byte, 2<<20)...))
+			},
+			args:   inspectArgs("--max-module-size", "1"),
+			want:   []string{"big.wasm is 2097160 bytes, over the 1 MiB limit on modules; raise it with --max-module-size"},
+			within: 20 * time.Second,
+		},
+		{
+			name: "a quick flow still runs under the watchdog", module: loops,
+			args:     runArgs("quick", "--call-timeout", "5s"),
+			exitZero: true,
+			within:   30 * time.Second,
+		},
+	}
+}

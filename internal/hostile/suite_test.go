@@ -1,0 +1,168 @@
+package hostile
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/bxwasm/bxwasm/internal/testutil"
+)
+
+var (
+	binOnce sync.Once
+	binPath string
+	binErr  error
+)
+
+// TestMain removes the binary the tests built.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
+}
+
+// bxwasm builds the command once per test process.
+func bxwasm(t *testing.T) string {
+	t.Helper()
+	binOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "bxwasm-hostile-")
+		if err != nil {
+			binErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "bxwasm")
+		cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", binPath, "../../cmd/bxwasm")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			binErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
+	}
+	return binPath
+}
+
+// wat assembles testdata/name.wat with wat2wasm.
+func wat(t *testing.T, name string) string {
+	t.Helper()
+	tool, err := exec.LookPath("wat2wasm")
+	if err != nil {
+		t.Fatal("wat2wasm not found: install wabt (go tool task deps does, and go tool task test runs it)")
+	}
+	out := filepath.Join(t.TempDir(), name+".wasm")
+	if b, err := exec.Command(tool, filepath.Join("testdata", name+".wat"), "-o", out).CombinedOutput(); err != nil {
+		t.Fatalf("wat2wasm %s: %v\n%s", name, err, b)
+	}
+	return out
+}
+
+// attack is one hostile module and what the command must do with it.
+type attack struct {
+	name   string
+	module func(t *testing.T) string // the module's path
+	args   func(module string) []string
+	// setup adjusts the command before it starts (its streams).
+	setup func(t *testing.T, cmd *exec.Cmd)
+	// signals are sent to the command at these times after it started.
+	signals []timedSignal
+	// want are substrings of its standard error; it must exit non-zero
+	// unless exitZero.
+	want     []string
+	exitZero bool
+	// within bounds how long the command may take, start-up and
+	// compilation included.
+	within time.Duration
+}
+
+type timedSignal struct {
+	after time.Duration
+	sig   syscall.Signal
+}
+
+// loops is the Go guest whose flows never return.
+func loops(t *testing.T) string { return testutil.BuildWasm(t, "testdata/loops") }
+
+func runArgs(flow string, more ...string) func(string) []string {
+	return func(module string) []string { return append([]string{"run", module + ":" + flow}, more...) }
+}
+
+func inspectArgs(more ...string) func(string) []string {
+	return func(module string) []string { return append([]string{"inspect", module}, more...) }
+}
+
+func TestHostileGuests(t *testing.T) {
+	for _, a := range attacks() {
+		t.Run(a.name, func(t *testing.T) {
+			a.run(t)
+		})
+	}
+}
+
+// run runs the attack and checks its outcome.
+func (a attack) run(t *testing.T) {
+	module := a.module(t)
+	cache := testutil.CacheDir(t)
+	args := append(a.args(module), "--cache-dir", cache)
+	cmd := exec.Command(bxwasm(t), args...)
+	cmd.Dir = t.TempDir()
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if a.setup != nil {
+		a.setup(t, cmd)
+	}
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range a.signals {
+		time.Sleep(time.Until(start.Add(s.after)))
+		cmd.Process.Signal(s.sig)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(a.within):
+		cmd.Process.Kill()
+		<-done
+		t.Fatalf("bxwasm %s still ran after %s; stderr:\n%s", strings.Join(args, " "), a.within, stderr.String())
+	}
+	took := time.Since(start)
+	if (err == nil) != a.exitZero {
+		t.Fatalf("bxwasm %s: exit %v after %s, want exit zero %v; stderr:\n%s", strings.Join(args, " "), err, took, a.exitZero, stderr.String())
+	}
+	for _, w := range a.want {
+		if !strings.Contains(stderr.String(), w) {
+			t.Errorf("stderr does not say %q:\n%s", w, stderr.String())
+		}
+	}
+	noChildLeft(t, cmd.Dir)
+	t.Logf("ended after %s: %s", took.Round(10*time.Millisecond), strings.TrimSpace(stderr.String()))
+}
+
+// noChildLeft checks that no process is left of the command's: every
+// process it started works in its directory.
+func noChildLeft(t *testing.T, dir string) {
+	t.Helper()
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return // no /proc to look in
+	}
+	for _, e := range entries {
+		if cwd, err := os.Readlink(filepath.Join("/proc", e.Name(), "cwd")); err == nil && cwd == dir {
+			cmdline, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+			t.Errorf("process %s is still running in the command's directory: %s", e.Name(), bytes.ReplaceAll(cmdline, []byte{0}, []byte{' '}))
+		}
+	}
+}
