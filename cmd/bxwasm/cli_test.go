@@ -4,16 +4,18 @@ import (
 	"bytes"
 	"os"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/bxwasm/bxwasm/host"
+	"github.com/bxwasm/bxwasm/internal/watchdog"
 )
 
 // TestOptions checks how flags and environment variables become
 // host.Options.
 func TestOptions(t *testing.T) {
-	base := host.Options{WorkersPerProcess: 1, EpochInterval: 10 * time.Second, MemoryLimitMiB: 256}
+	base := host.Options{WorkersPerProcess: 1, EpochInterval: 10 * time.Second, MemoryLimitMiB: 256, MaxModuleSize: 64 << 20}
 	with := func(f func(o *host.Options)) host.Options {
 		o := base
 		f(&o)
@@ -39,6 +41,7 @@ func TestOptions(t *testing.T) {
 		{"allow paths from env", nil, map[string]string{"BXWASM_ALLOW_PATHS": "/x,/y"}, with(func(o *host.Options) { o.AllowPaths = []string{"/x", "/y"} })},
 		{"cache dir", []string{"--cache-dir=/tmp/c"}, nil, with(func(o *host.Options) { o.CacheDir = "/tmp/c" })},
 		{"cache off from env", nil, map[string]string{"BXWASM_CACHE_DIR": "-"}, with(func(o *host.Options) { o.CacheDir = "-" })},
+		{"max module size", []string{"--max-module-size=2"}, nil, with(func(o *host.Options) { o.MaxModuleSize = 2 << 20 })},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -62,6 +65,53 @@ func TestOptions(t *testing.T) {
 			got.Stdin, got.Stdout, got.Stderr = nil, nil, nil
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Fatalf("options\n got %+v\nwant %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestLimits checks the flags of the limits the watching process keeps.
+func TestLimits(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want watchdog.Limits
+		err  string
+	}{
+		{"defaults", nil, nil, watchdog.Limits{Call: time.Minute, Compile: time.Minute}, ""},
+		{"flags", []string{"--call-timeout=2s", "--compile-timeout=0"}, nil, watchdog.Limits{Call: 2 * time.Second}, ""},
+		{"env", nil, map[string]string{"BXWASM_CALL_TIMEOUT": "0", "BXWASM_COMPILE_TIMEOUT": "90s"}, watchdog.Limits{Compile: 90 * time.Second}, ""},
+		{"negative call timeout", []string{"--call-timeout=-1s"}, nil, watchdog.Limits{}, "--call-timeout must not be negative"},
+		{"negative compile timeout", []string{"--compile-timeout=-1s"}, nil, watchdog.Limits{}, "--compile-timeout must not be negative"},
+		{"module size zero", []string{"--max-module-size=0"}, nil, watchdog.Limits{}, "--max-module-size must be between 1 and 4096 MiB, got 0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, k := range []string{"BXWASM_CALL_TIMEOUT", "BXWASM_COMPILE_TIMEOUT"} {
+				t.Setenv(k, tt.env[k])
+				if _, ok := tt.env[k]; !ok {
+					unsetenv(t, k)
+				}
+			}
+			var out bytes.Buffer
+			var c cli
+			k, err := parser(&c, streams{out: &out, err: &out})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = k.Parse(append([]string{"inspect", "m.wasm"}, tt.args...))
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("Parse: %v, want an error saying %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			if got := c.Inspect.limits(); got != tt.want {
+				t.Fatalf("limits %+v, want %+v", got, tt.want)
 			}
 		})
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/bxwasm/bxwasm/internal/testutil"
+	"github.com/bxwasm/bxwasm/internal/watchdog"
 )
 
 // envHelper switches the test binary into a helper process. Its value lists
@@ -49,6 +50,31 @@ func helper(actions string) int {
 	case "kill":
 		syscall.Kill(os.Getpid(), syscall.SIGKILL)
 		time.Sleep(time.Minute)
+	case "stuck", "busy":
+		return stuck(list[id])
+	}
+	return 0
+}
+
+// stuck records a call of step 0 in its watchdog slot that goes on for a
+// minute ("stuck"), or many short calls for two seconds ("busy").
+func stuck(action string) int {
+	t, err := watchdog.FromEnv()
+	if err != nil || t == nil {
+		fmt.Fprintln(os.Stderr, "helper: no watchdog table:", err)
+		return 2
+	}
+	t.SetLabels(watchdog.Labels{Steps: []string{`step "s" (map)`}})
+	slot := t.Slot(0)
+	if action == "stuck" {
+		slot.Enter(watchdog.KindStep, 0)
+		time.Sleep(time.Minute)
+		return 0
+	}
+	for end := time.Now().Add(2 * time.Second); time.Now().Before(end); {
+		slot.Enter(watchdog.KindStep, 0)
+		time.Sleep(10 * time.Millisecond)
+		slot.Leave()
 	}
 	return 0
 }
@@ -218,5 +244,50 @@ func TestSuperviseBadConfig(t *testing.T) {
 				t.Fatalf("Run = %v, want %v", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestWatchStopsAStuckCall runs helpers that record guest calls in their
+// watchdog tables: a call past the limit kills every child and is named;
+// many short calls are not.
+func TestWatchStopsAStuckCall(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		actions []string
+		want    string
+	}{
+		{"a stuck call", []string{"sleep", "stuck"}, `step "s" (map) on worker 0 ran for more than 1s in one call (--call-timeout)`},
+		{"short calls", []string{"busy"}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &supervised{err: make(chan error, 1), n: len(tc.actions)}
+			sup := Supervisor{Processes: len(tc.actions), Env: helperEnv(tc.actions...), Stdout: &s.out, Stderr: &s.errs,
+				Watch: &Watch{Slots: 2, Limits: watchdog.Limits{Call: time.Second}}}
+			go func() { s.err <- sup.Run(context.Background()) }()
+			err := s.result(t)
+			var over *watchdog.Overrun
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatalf("Supervise: %v; stderr:\n%s", err, s.errs.String())
+			case tc.want != "" && (!errors.As(err, &over) || err.Error() != tc.want):
+				t.Fatalf("Supervise: %v, want an overrun saying %q; stderr:\n%s", err, tc.want, s.errs.String())
+			}
+		})
+	}
+}
+
+func TestWatchPoll(t *testing.T) {
+	for _, tc := range []struct {
+		limits watchdog.Limits
+		want   time.Duration
+	}{
+		{watchdog.Limits{}, 100 * time.Millisecond},
+		{watchdog.Limits{Call: time.Minute, Compile: time.Minute}, 100 * time.Millisecond},
+		{watchdog.Limits{Call: 500 * time.Millisecond}, 50 * time.Millisecond},
+		{watchdog.Limits{Call: time.Minute, Compile: time.Microsecond}, time.Millisecond},
+	} {
+		if got := (&Watch{Limits: tc.limits}).poll(); got != tc.want {
+			t.Errorf("poll for %+v = %s, want %s", tc.limits, got, tc.want)
+		}
 	}
 }

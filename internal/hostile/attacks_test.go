@@ -41,6 +41,12 @@ func attacks() []attack {
 			within: 30 * time.Second,
 		},
 		{
+			name: "a stuck guest in a -p2 cluster stops every process at the call timeout", module: loops,
+			args:   runArgs("spin", "-p2", "--call-timeout", "2s"),
+			want:   []string{`step "spin.loop.flat_map_batch" (flat_map_batch) on worker `, `ran for more than 2s in one call (--call-timeout)`},
+			within: 40 * time.Second,
+		},
+		{
 			name: "a flow factory that loops stops at the call timeout", module: loops,
 			args:   runArgs("stuck_factory", "--call-timeout", "1s"),
 			want:   []string{"building the flow on worker 0 ran for more than 1s in one call (--call-timeout)"},
