@@ -95,9 +95,8 @@ type fakeGuest struct {
 // handle is an open partition: a source's position (lines emitted), or a
 // sink's name and items written.
 type handle struct {
-	name   string
-	source bool
-	pos    int
+	name string
+	pos  int
 }
 
 func newFakeGuest(w *world, p *plan.Plan, worker int) *fakeGuest {
@@ -196,7 +195,7 @@ func (g *fakeGuest) ListParts(_ context.Context, q abi.PartsRequest) ([]string, 
 // BuildPart opens a partition at its resume position (lines emitted, or
 // items written).
 func (g *fakeGuest) BuildPart(_ context.Context, q abi.BuildPartRequest) error {
-	h := &handle{name: q.Part, source: g.plan.Graph.Steps[q.Step].Kind == abi.KindInput}
+	h := &handle{name: q.Part}
 	if q.HasResume {
 		n, err := strconv.Atoi(string(q.Resume))
 		if err != nil {
