@@ -1,6 +1,7 @@
 package host
 
 import (
+	"github.com/bxwasm/bxwasm/internal/abi"
 	"github.com/bxwasm/bxwasm/internal/engine"
 	"github.com/bxwasm/bxwasm/internal/guest"
 )
@@ -25,4 +26,4 @@ type StepError = engine.StepError
 
 // GuestError is an error the guest reported (a panic it recovered, a bad
 // factory argument, the factory's own error).
-type GuestError = guest.GuestError
+type GuestError = abi.GuestError

@@ -134,8 +134,8 @@ func TestGuestPanicsNameStepWorkerAndKey(t *testing.T) {
 			if se.StepID != c.step || se.Operator != c.op || se.Key != c.key || !strings.Contains(se.Message, c.msg) {
 				t.Errorf("got step %q op %q key %q message %q", se.StepID, se.Operator, se.Key, se.Message)
 			}
-			if se.Worker < 0 || se.Worker > 1 || !strings.Contains(err.Error(), "worker") {
-				t.Errorf("error does not name a worker: %v", err)
+			if named := fmt.Sprintf("failed on worker %d", se.Worker); se.Worker < 0 || se.Worker > 1 || !strings.Contains(err.Error(), named) {
+				t.Errorf("error does not name worker %d: %v", se.Worker, err)
 			}
 		})
 	}
@@ -155,7 +155,8 @@ func TestLoadAndBuildErrors(t *testing.T) {
 		{"no such flow", "", "nope", host.ErrNoFlow, "factory(n int, name string, ratio float64, on bool)"},
 		{"bad spec", "", "upper(", nil, "upper("},
 		{"too few args", "", "factory(1)", nil, "factory(n int, name string, ratio float64, on bool)"},
-		{"wrong type", "", "factory('x', 'a', 1.0, true)", nil, "n"},
+		{"wrong type", "", "factory('x', 'a', 1.0, true)", nil,
+			"argument 1 (n) of factory(n int, name string, ratio float64, on bool): want int, got string"},
 		{"factory error", "", "factory(-1, 'a', 1.0, true)", nil, "n must not be negative"},
 		{"duplicate step id", "", "dup", nil, `duplicate step id "dup.inp"`},
 	}
@@ -224,8 +225,11 @@ func TestFastSourceSlowSinkStaysBounded(t *testing.T) {
 	const n, size = 64 << 10, 4 << 10
 	module := flows(t)
 	done := make(chan error, 1)
+	o := opts(t, 2)
+	var out bytes.Buffer // the sink's workers each print "received N"
+	o.Stdout = &out
 	go func() {
-		done <- host.Run(context.Background(), module, fmt.Sprintf("flood(%d, %d, 20)", n, size), opts(t, 2))
+		done <- host.Run(context.Background(), module, fmt.Sprintf("flood(%d, %d, 20)", n, size), o)
 	}()
 	var peak uint64
 	var ms runtime.MemStats
@@ -241,8 +245,23 @@ func TestFastSourceSlowSinkStaysBounded(t *testing.T) {
 			peak = max(peak, ms.HeapInuse)
 		}
 	}
+	if total := received(out.String()); total != n {
+		t.Errorf("the sink received %d items, want %d (%q)", total, n, out.String())
+	}
 	t.Logf("peak heap in use %d MiB for %d MiB of items", peak>>20, n*size>>20)
 	if peak > 160<<20 {
 		t.Errorf("peak heap in use %d MiB: memory is not bounded by backpressure", peak>>20)
 	}
+}
+
+// received sums the "received N" lines of the flood flow's sink.
+func received(out string) int {
+	total := 0
+	for _, l := range strings.Split(out, "\n") {
+		var k int
+		if _, err := fmt.Sscanf(l, "received %d", &k); err == nil {
+			total += k
+		}
+	}
+	return total
 }

@@ -85,6 +85,7 @@ func TestKilledProcessStopsTheCluster(t *testing.T) {
 	defer cmd.Process.Kill()
 	children := waitChildren(t, cmd.Process.Pid, 2)
 	waitFor(t, 60*time.Second, func() bool { return strings.Contains(out.String(), "notified") })
+	killed := "process " + processID(t, children[1])
 	syscall.Kill(children[1], syscall.SIGKILL)
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
@@ -93,8 +94,8 @@ func TestKilledProcessStopsTheCluster(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatalf("still running 20s after a process was killed; stderr %q", errOut.String())
 	}
-	if cmd.ProcessState.ExitCode() == 0 || !strings.Contains(errOut.String(), "process") {
-		t.Errorf("exit %d, stderr %q: want a failure naming the lost process", cmd.ProcessState.ExitCode(), errOut.String())
+	if cmd.ProcessState.ExitCode() == 0 || !strings.Contains(errOut.String(), killed) {
+		t.Errorf("exit %d, stderr %q: want a failure naming %s", cmd.ProcessState.ExitCode(), errOut.String(), killed)
 	}
 	for _, pid := range children {
 		if syscall.Kill(pid, 0) == nil {
@@ -115,6 +116,22 @@ func waitChildren(t *testing.T, pid, n int) []int {
 	}
 	t.Fatalf("process %d did not start %d children", pid, n)
 	return nil
+}
+
+// processID is the BXWASM_PROCESS_ID the supervisor gave its child pid.
+func processID(t *testing.T, pid int) string {
+	t.Helper()
+	env, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kv := range strings.Split(string(env), "\x00") {
+		if id, ok := strings.CutPrefix(kv, "BXWASM_PROCESS_ID="); ok {
+			return id
+		}
+	}
+	t.Fatalf("process %d has no BXWASM_PROCESS_ID", pid)
+	return ""
 }
 
 // children lists the processes whose parent is pid.

@@ -19,8 +19,8 @@ func TestLiveness(t *testing.T) {
 		at       float64
 		wantLost int // -1: nobody
 	}{
-		{"all fresh at start", nil, 3, -1},
-		{"silent peer is lost after lostAfter", nil, 3.1, 1},
+		{"silent for exactly lostAfter is not lost yet", nil, 3, -1},
+		{"silent peer is lost after lostAfter", nil, 3.000000001, 1},
 		{"self is never lost", []event{{3, 1, -1}, {3, 2, -1}}, 5, -1},
 		{"heard recently", []event{{2, 1, -1}, {2, 2, -1}}, 4.9, -1},
 		{"lowest silent peer first", []event{{2, 1, -1}}, 3.5, 2},

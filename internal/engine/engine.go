@@ -69,6 +69,8 @@ type Config struct {
 	// Recovery, when set, loads state of the last committed epoch before the
 	// run and snapshots it at every epoch close.
 	Recovery *Recovery
+	// Clock is where the run reads the time (default WallClock).
+	Clock Clock
 	// Stop, when closed, stops the run gracefully: sources stop reading,
 	// every epoch read so far is closed (and snapshotted), and Run returns
 	// nil without calling on_eof.
@@ -102,6 +104,9 @@ func (c *Config) validate() error {
 	if c.BatchSize <= 0 {
 		c.BatchSize = 4096
 	}
+	if c.Clock == nil {
+		c.Clock = WallClock{}
+	}
 	return nil
 }
 
@@ -125,7 +130,7 @@ func Run(ctx context.Context, cfg Config) error {
 			w.commits = commits
 		}
 	}
-	start := time.Now()
+	start := cfg.Clock.Now()
 	var wg sync.WaitGroup
 	errs := make([]error, len(workers))
 	for i, w := range workers {

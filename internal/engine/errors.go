@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/bxwasm/bxwasm/internal/guest"
+	"github.com/bxwasm/bxwasm/internal/abi"
 )
 
 // StepError is a failure inside a step: the guest panicked or trapped, or
@@ -49,7 +49,7 @@ func (w *worker) stepError(step int, err error) error {
 	}
 	g := w.plan.Graph
 	e := &StepError{Worker: w.index, Err: err, Message: err.Error()}
-	var ge *guest.GuestError
+	var ge *abi.GuestError
 	if errors.As(err, &ge) {
 		e.Message, e.Stack = ge.Info.Message, ge.Info.Stack
 		e.Key, e.HasKey = ge.Info.Key, ge.Info.HasKey

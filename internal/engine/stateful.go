@@ -15,7 +15,7 @@ func (w *worker) stateful(i int, epoch uint64, b abi.Batch) error {
 	st.lastData = max(st.lastData, epoch)
 	w.touch(i, epoch, b)
 	step := w.plan.Nodes[i].Step()
-	q := abi.StatefulRequest{Step: uint32(step), Now: time.Now().UnixNano(), Batch: b}
+	q := abi.StatefulRequest{Step: uint32(step), Now: w.cfg.Clock.Now().UnixNano(), Batch: b}
 	up, err := w.g.StatefulBatch(w.ctx, q)
 	if err != nil {
 		return w.stepError(step, err)
@@ -44,7 +44,7 @@ func (w *worker) atEOF(i int, epoch uint64) error {
 		return nil
 	}
 	st := &w.nodes[i]
-	q := abi.StepRequest{Step: uint32(n.Step()), Now: time.Now().UnixNano()}
+	q := abi.StepRequest{Step: uint32(n.Step()), Now: w.cfg.Clock.Now().UnixNano()}
 	up, err := w.g.EOF(w.ctx, q)
 	if err != nil {
 		return w.stepError(n.Step(), err)

@@ -79,7 +79,7 @@ func (w *worker) run(ctx context.Context, start time.Time) (err error) {
 		if w.finished() {
 			return nil
 		}
-		busy, err := w.step(time.Now())
+		busy, err := w.step(w.cfg.Clock.Now())
 		if err != nil {
 			return err
 		}
@@ -125,19 +125,28 @@ func (w *worker) step(now time.Time) (bool, error) {
 	return busy, nil
 }
 
-// tick ends the sources' epoch: it snapshots their positions and advances
-// the epoch, skipping epochs the worker slept through.
+// tick ends the sources' epoch: it snapshots their positions and moves the
+// epoch to the one now falls in.
 func (w *worker) tick(now time.Time) error {
 	if !w.stopping {
 		if err := w.snapshotSources(); err != nil {
 			return err
 		}
 	}
-	for !now.Before(w.nextTick) {
-		w.epoch++
-		w.nextTick = w.nextTick.Add(w.interval)
-	}
+	w.epoch, w.nextTick = nextEpoch(w.epoch, w.nextTick, w.interval, now)
 	return nil
+}
+
+// nextEpoch is the epoch now falls in, and when it ends, for sources in
+// epoch that ends at end: one jump over every interval the worker slept
+// through, so a tiny interval costs no loop per interval skipped.
+func nextEpoch(epoch uint64, end time.Time, interval time.Duration, now time.Time) (uint64, time.Time) {
+	late := now.Sub(end)
+	if late < 0 {
+		return epoch, end
+	}
+	n := late/interval + 1
+	return epoch + uint64(n), end.Add(n * interval)
 }
 
 // stopRequested reports whether Config.Stop is closed.
@@ -162,17 +171,17 @@ func (w *worker) wait(ctx context.Context) error {
 			deadline = t
 		}
 	}
-	d := time.Until(deadline)
+	d := deadline.Sub(w.cfg.Clock.Now())
 	if d <= 0 {
 		return nil
 	}
-	timer := time.NewTimer(d)
+	timer := w.cfg.Clock.NewTimer(d)
 	defer timer.Stop()
 	select {
 	case <-ctx.Done():
 		return context.Cause(ctx)
 	case <-w.ep.Ready():
-	case <-timer.C:
+	case <-timer.C():
 	case <-w.stopSignal():
 	}
 	return nil

@@ -162,7 +162,7 @@ func TestGuestError(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.call(t.Context())
-			var ge *GuestError
+			var ge *abi.GuestError
 			if !errors.As(err, &ge) {
 				t.Fatalf("err = %v, want a GuestError", err)
 			}

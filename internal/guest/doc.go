@@ -38,7 +38,7 @@
 // # Errors
 //
 // Load and Instantiate name the file and what is wrong with it. During a
-// call there are three kinds of failure: a *GuestError is the guest's own
+// call there are three kinds of failure: an *abi.GuestError is the guest's own
 // report (a recovered panic; the instance stays usable); a *TrapError is a
 // crash (trap, memory limit, exit, or a done context with
 // Config.CloseOnContextDone) that quotes wazero's wasm stack and the

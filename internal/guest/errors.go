@@ -39,16 +39,6 @@ var (
 	ErrConfig = errors.New("guest: bad config")
 )
 
-// GuestError is a failure the guest reported itself (a StatusError
-// response): typically a panic in user code that the SDK recovered. The
-// instance stays usable.
-type GuestError struct {
-	Info abi.ErrorInfo
-}
-
-// Error returns the guest's message.
-func (e *GuestError) Error() string { return e.Info.Message }
-
 // TrapError is a call that did not return: the guest trapped (unreachable,
 // out-of-bounds access, stack overflow), ran out of its memory limit,
 // exited (a Go guest's unrecovered panic or fatal error exits with code 2),

@@ -69,7 +69,7 @@ func (i *Instance) Close(ctx context.Context) error {
 // and returns a reader over the response body, after the status byte. The
 // body is a copy owned by the Instance, valid until the next call.
 //
-// A StatusError response is returned as a *GuestError, a crash as a
+// A StatusError response is returned as an *abi.GuestError, a crash as a
 // *TrapError (after which every call fails with ErrClosed), and a response
 // the host cannot read as an error wrapping ErrBadResponse. A done context
 // is reported before the guest is entered.
@@ -154,7 +154,7 @@ func (i *Instance) status(op abi.Op) (*abi.Reader, error) {
 			return nil, fmt.Errorf("%w: the guest reported an error for %s that does not decode: %v",
 				ErrBadResponse, OpName(op), err)
 		}
-		return nil, &GuestError{Info: info}
+		return nil, &abi.GuestError{Info: info}
 	default:
 		return nil, fmt.Errorf("%w: the guest answered %s with unknown status %d",
 			ErrBadResponse, OpName(op), i.resp[0])
