@@ -53,7 +53,13 @@ func (g *group) startAll() error {
 		out, errw := &lineWriter{dst: stdout}, &lineWriter{dst: stderr}
 		cmd.Stdout, cmd.Stderr = out, errw
 		cmd.SysProcAttr = childAttr()
-		if err := cmd.Start(); err != nil {
+		closeSecret, err := g.s.passSecret(cmd)
+		if err != nil {
+			return err
+		}
+		err = cmd.Start()
+		closeSecret()
+		if err != nil {
 			return fmt.Errorf("cluster: start process %d (%s): %w", i, g.s.Path, err)
 		}
 		g.cmds, g.outs = append(g.cmds, cmd), append(g.outs, out, errw)

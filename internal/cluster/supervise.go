@@ -31,6 +31,7 @@ type Supervisor struct {
 	Stderr    io.Writer     // receives the children's stderr, whole lines; nil discards
 	Path      string        // the executable to run
 	Grace     time.Duration // before the others are killed after a failure
+	Secret    []byte        // when set, handed to each child on an inherited pipe (see SecretFromEnv)
 }
 
 // Supervise runs a local cluster: it starts n child processes of this
