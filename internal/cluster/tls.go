@@ -54,7 +54,11 @@ func (f TLSFiles) secure(opts *server.Options) error {
 	}
 	opts.TLS, opts.TLSVerify, opts.TLSConfig, opts.TLSTimeout = true, true, c, tlsTimeout
 	if opts.Cluster.Port != 0 {
-		opts.Cluster.TLSConfig, opts.Cluster.TLSTimeout = c.Clone(), tlsTimeout
+		// A route is a client of the other server too: it checks that
+		// server's certificate against the CA.
+		rc := c.Clone()
+		rc.RootCAs = c.ClientCAs
+		opts.Cluster.TLSConfig, opts.Cluster.TLSTimeout = rc, tlsTimeout
 	}
 	return nil
 }
