@@ -13,8 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nkeys"
 
 	"github.com/bxwasm/bxwasm/internal/testutil"
 )
@@ -261,5 +263,47 @@ func TestExternalNATSCredentials(t *testing.T) {
 				t.Fatalf("exit %d, stderr %q: want a refusal that does not print %q", r.code, r.err, tc.refused)
 			}
 		})
+	}
+}
+
+// TestExternalNATSCredsFile runs a local cluster on a NATS in operator
+// mode, with a credentials file made for the test.
+func TestExternalNATSCredsFile(t *testing.T) {
+	opKey, _ := nkeys.CreateOperator()
+	opPub, _ := opKey.PublicKey()
+	op := jwt.NewOperatorClaims(opPub)
+	acKey, _ := nkeys.CreateAccount()
+	acPub, _ := acKey.PublicKey()
+	acJWT, err := jwt.NewAccountClaims(acPub).Encode(opKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	userKey, _ := nkeys.CreateUser()
+	userPub, _ := userKey.PublicKey()
+	userJWT, err := jwt.NewUserClaims(userPub).Encode(acKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed, _ := userKey.Seed()
+	creds, err := jwt.FormatUserConfig(userJWT, seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resolver := &server.MemAccResolver{}
+	resolver.Store(acPub, acJWT)
+	addr := natsWithAuth(t, &server.Options{TrustedOperators: []*jwt.OperatorClaims{op}, AccountResolver: resolver})
+
+	wc := testutil.BuildWasm(t, "../../wasm-examples/wordcount")
+	work, want := wordcountInput(t)
+	credsFile := work + "/user.creds"
+	os.WriteFile(credsFile, creds, 0o600)
+	env := []string{cacheEnv(t), "BXWASM_NATS_URL=nats://" + addr}
+	r := bxwasm(t, work, "", env, "run", wc+`:get_flow("in.txt")`, "-p2", "--nats-creds", credsFile)
+	if r.code != 0 || !slices.Equal(sortedLines(r.stdout), want) {
+		t.Fatalf("with the credentials file: exit %d, %d lines; stderr %q", r.code, len(sortedLines(r.stdout)), r.err)
+	}
+	r = bxwasm(t, work, "", env, "run", wc+`:get_flow("in.txt")`, "-p2")
+	if r.code == 0 || !strings.Contains(strings.ToLower(r.err), "authorization violation") {
+		t.Fatalf("without it: exit %d, stderr %q; want a refusal", r.code, r.err)
 	}
 }
