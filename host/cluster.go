@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
+	"strings"
 
 	"github.com/nats-io/nats.go"
 
@@ -22,9 +24,10 @@ type RemoteError = cluster.RemoteError
 // other processes over NATS, agrees with them on partitions, and stops
 // them all on the first failure anywhere.
 func (r *runner) runCluster(ctx context.Context, cfg engine.Config, watch []<-chan error) error {
-	nc, err := nats.Connect(r.opts.NATSURL, nats.Name(fmt.Sprintf("bxwasm %s process %d", r.opts.RunID, r.opts.ProcessID)))
+	name := nats.Name(fmt.Sprintf("bxwasm %s process %d", r.opts.RunID, r.opts.ProcessID))
+	nc, err := nats.Connect(r.opts.NATSURL, append([]nats.Option{name}, r.opts.NATSOptions...)...)
 	if err != nil {
-		return fmt.Errorf("host: connecting to NATS at %s: %w", r.opts.NATSURL, err)
+		return fmt.Errorf("host: connecting to NATS at %s: %w", redactURL(r.opts.NATSURL), err)
 	}
 	defer nc.Close()
 	if r.opts.Stop != nil {
@@ -178,4 +181,20 @@ func runWatched(ctx context.Context, cfg engine.Config, watch ...<-chan error) e
 		return cause
 	}
 	return err
+}
+
+// redactURL hides the password or token in a NATS URL (or list of URLs).
+func redactURL(s string) string {
+	parts := strings.Split(s, ",")
+	for i, p := range parts {
+		if u, err := url.Parse(strings.TrimSpace(p)); err == nil && u.User != nil {
+			if _, ok := u.User.Password(); ok {
+				u.User = url.UserPassword(u.User.Username(), "xxxxx")
+			} else {
+				u.User = url.User("xxxxx") // a token
+			}
+			parts[i] = u.String()
+		}
+	}
+	return strings.Join(parts, ",")
 }

@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"time"
+
+	"github.com/nats-io/nats.go"
 )
 
 // Options configure a run. The zero value of each field means its default;
@@ -34,7 +36,11 @@ type Options struct {
 	// ProcessID is this process's index, 0 to Processes-1.
 	ProcessID int
 	// NATSURL is the NATS server the processes of a clustered run share.
+	// Credentials may be in it (nats://user:pass@host, nats://token@host).
 	NATSURL string
+	// NATSOptions are further options of the connection to NATSURL, such as
+	// nats.Token, nats.UserCredentials, nats.ClientCert and nats.RootCAs.
+	NATSOptions []nats.Option
 	// RunID namespaces a clustered run's NATS subjects; every process of
 	// the run must use the same one, and no other run may.
 	RunID string

@@ -70,10 +70,17 @@ type runCmd struct {
 type clusterFlags struct {
 	Processes   int           `short:"p" default:"1" env:"BXWASM_PROCESSES" help:"Number of processes to start on this machine, each with --workers-per-process workers; an embedded NATS server carries data between them."`
 	ProcessID   int           `short:"i" default:"-1" env:"BXWASM_PROCESS_ID" help:"This process's index in a manual cluster (with -a). In Kubernetes it may come from BXWASM_POD_NAME minus BXWASM_STATEFULSET_NAME-."`
-	Addresses   string        `short:"a" env:"BXWASM_ADDRESSES" placeholder:"HOST:PORT;..." help:"Addresses of every process of a manual cluster, ';'-separated; each process embeds a NATS server at its own address (and at port+1 for routes between them). May come from a file named by BXWASM_HOSTFILE_PATH."`
-	NATS        string        `name:"nats" env:"BXWASM_NATS_URL" placeholder:"URL" help:"Use this NATS deployment instead of embedding one."`
+	Addresses   string        `short:"a" env:"BXWASM_ADDRESSES" placeholder:"HOST:PORT[/ROUTEPORT];..." help:"Addresses of every process of a manual cluster, ';'-separated; each process embeds a NATS server at its own address, and takes routes from the others at ROUTEPORT (default: the first port above PORT that no listed address uses). May come from a file named by BXWASM_HOSTFILE_PATH."`
+	NATS        string        `name:"nats" env:"BXWASM_NATS_URL" placeholder:"URL" help:"Use this NATS deployment instead of embedding one; credentials may be in the URL (nats://user:pass@host:4222, nats://token@host:4222)."`
+	NATSCreds   string        `name:"nats-creds" type:"existingfile" env:"BXWASM_NATS_CREDS" placeholder:"FILE" help:"NATS credentials file (user JWT and NKey seed) for --nats."`
 	JoinTimeout time.Duration `default:"30s" env:"BXWASM_JOIN_TIMEOUT" help:"How long the processes of a cluster wait for each other to come up."`
 	Stats       bool          `env:"BXWASM_STATS" help:"When a -p run ends, print what its embedded NATS server carried."`
+	// The secret itself may come from BXWASM_CLUSTER_SECRET, which is no
+	// flag: a secret on the command line is visible to every user.
+	ClusterSecretFile string `type:"existingfile" env:"BXWASM_CLUSTER_SECRET_FILE" placeholder:"FILE" help:"File holding a secret every process of a manual cluster shares (or set the secret itself in BXWASM_CLUSTER_SECRET); their NATS servers refuse clients and routes without it. Required when -a lists addresses that are not loopback."`
+	TLSCert           string `name:"tls-cert" type:"existingfile" env:"BXWASM_TLS_CERT" placeholder:"FILE" help:"PEM certificate of this process, for TLS between the processes of a manual cluster (clients and routes) and to --nats; with --tls-key and --tls-ca."`
+	TLSKey            string `name:"tls-key" type:"existingfile" env:"BXWASM_TLS_KEY" placeholder:"FILE" help:"PEM private key of --tls-cert."`
+	TLSCA             string `name:"tls-ca" type:"existingfile" env:"BXWASM_TLS_CA" placeholder:"FILE" help:"PEM certificate of the CA that signed every process's (and --nats's) certificate."`
 }
 
 // inspectCmd is `bxwasm inspect`.

@@ -9,13 +9,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
 
 	"github.com/bxwasm/bxwasm/host"
 	"github.com/bxwasm/bxwasm/internal/cluster"
@@ -32,9 +32,12 @@ var errNoAddresses = errors.New("-i/--process-id needs -a/--addresses (\"host1:2
 // is a local cluster's supervisor, which has then run the cluster.
 func (c *runCmd) cluster(ctx context.Context, s streams, o *host.Options) (bool, error) {
 	o.JoinTimeout = c.JoinTimeout
+	if err := c.tls().Validate(); err != nil {
+		return false, err
+	}
 	if run := os.Getenv(envRunID); run != "" {
 		o.Processes, o.ProcessID, o.RunID, o.NATSURL = c.Processes, c.ProcessID, run, c.NATS
-		return false, nil
+		return false, c.childAuth(o)
 	}
 	addrs, err := c.addresses()
 	if err != nil {
@@ -69,11 +72,17 @@ func (c *runCmd) addresses() ([]string, error) {
 }
 
 // supervise starts an embedded NATS server (unless --nats names one) and
-// the cluster's processes, and waits for them.
+// the cluster's processes, and waits for them. The embedded server
+// requires a secret made for this run, which the processes get on a pipe.
 func (c *runCmd) supervise(ctx context.Context, s streams) error {
 	url := c.NATS
+	var secret []byte
 	if url == "" {
-		srv, u, err := cluster.StartServer(cluster.ServerConfig{Listen: "127.0.0.1:0", Name: "bxwasm"})
+		if c.tls().Enabled() {
+			fmt.Fprintln(s.err, "bxwasm: warning: --tls-cert/--tls-key/--tls-ca are ignored by a -p run's embedded NATS server, which listens on loopback only")
+		}
+		secret = cluster.NewSecret()
+		srv, u, err := cluster.StartServer(cluster.ServerConfig{Listen: "127.0.0.1:0", Name: "bxwasm", Token: cluster.Token(secret)})
 		if err != nil {
 			return err
 		}
@@ -85,7 +94,7 @@ func (c *runCmd) supervise(ctx context.Context, s streams) error {
 	}
 	env := append(os.Environ(), envRunID+"="+randomID(), "BXWASM_NATS_URL="+url)
 	errs := &errorLines{w: s.err}
-	sup := cluster.Supervisor{Processes: c.Processes, Args: s.args, Env: env, Stdout: s.out, Stderr: errs,
+	sup := cluster.Supervisor{Processes: c.Processes, Args: s.args, Env: env, Stdout: s.out, Stderr: errs, Secret: secret,
 		Watch: &cluster.Watch{Slots: c.WorkersPerProcess + 1, Limits: c.limits()}}
 	err := sup.Run(ctx)
 	var over *watchdog.Overrun
@@ -154,53 +163,49 @@ func (c *runCmd) manual(s streams, o *host.Options, addrs []string) error {
 	if id >= len(addrs) {
 		return fmt.Errorf("process id %d is out of range: -a lists %d addresses", id, len(addrs))
 	}
+	peers, err := cluster.ParsePeers(addrs)
+	if err != nil {
+		return err
+	}
 	url := c.NATS
+	o.NATSOptions = c.connAuth("").Options()
 	if url == "" {
-		var err error
-		if url, err = embedRouted(addrs, id); err != nil {
+		if url, o.NATSOptions, err = c.embedRouted(peers, id); err != nil {
 			return err
 		}
 	}
 	sum := sha256.Sum256([]byte(strings.Join(addrs, ";") + "|" + c.Target))
-	o.Processes, o.ProcessID, o.NATSURL, o.Addresses = len(addrs), id, url, addrs
+	o.Processes, o.ProcessID, o.NATSURL, o.Addresses = len(addrs), id, url, cluster.Clients(peers)
 	o.RunID = "m" + hex.EncodeToString(sum[:8])
 	return nil
 }
 
-// embedRouted starts this process's NATS server at addrs[id], with route
-// listeners on port+1 routed to every other address's port+1.
-func embedRouted(addrs []string, id int) (string, error) {
-	routes := make([]string, 0, len(addrs)-1)
-	var listen string
-	for i, a := range addrs {
-		r, err := routeAddr(a)
-		if err != nil {
-			return "", err
-		}
-		if i == id {
-			listen = r
-			continue
-		}
-		routes = append(routes, "nats-route://"+r)
-	}
-	srv, url, err := cluster.StartServer(cluster.ServerConfig{Listen: addrs[id], ClusterListen: listen, Routes: routes, Name: "bxwasm-" + strconv.Itoa(id)})
+// embedRouted starts this process's NATS server at peers[id], routed to
+// every other peer's route address, requiring the cluster's secret (when
+// given) and TLS (when the flags name files) of clients and routes. It
+// returns the server's URL and the options to connect to it.
+func (c *runCmd) embedRouted(peers []cluster.Peer, id int) (string, []nats.Option, error) {
+	secret, err := c.clusterSecret(peers)
 	if err != nil {
-		return "", fmt.Errorf("process %d: embedding NATS at %s: %w", id, addrs[id], err)
+		return "", nil, err
 	}
-	_ = srv // lives as long as this process
-	return url, nil
-}
-
-func routeAddr(addr string) (string, error) {
-	h, p, err := net.SplitHostPort(addr)
+	var token string
+	if secret != nil {
+		token = cluster.Token(secret)
+	}
+	routes := make([]string, 0, len(peers)-1)
+	for i, p := range peers {
+		if i != id {
+			routes = append(routes, "nats-route://"+p.Route)
+		}
+	}
+	cfg := cluster.ServerConfig{Listen: peers[id].Client, ClusterListen: peers[id].Route, Routes: routes,
+		Name: "bxwasm-" + strconv.Itoa(id), Token: token, TLS: c.tls()}
+	_, url, err := cluster.StartServer(cfg) // lives as long as this process
 	if err != nil {
-		return "", fmt.Errorf("address %q: %w (want host:port)", addr, err)
+		return "", nil, fmt.Errorf("process %d: embedding NATS at %s: %w", id, peers[id].Client, err)
 	}
-	port, err := strconv.Atoi(p)
-	if err != nil || port < 1 || port > 65534 {
-		return "", fmt.Errorf("address %q: bad port", addr)
-	}
-	return net.JoinHostPort(h, strconv.Itoa(port+1)), nil
+	return url, c.connAuth(token).Options(), nil
 }
 
 func randomID() string {

@@ -66,7 +66,13 @@ func (g *group) startAll() error {
 		if err := g.watch(cmd); err != nil {
 			return err
 		}
-		if err := cmd.Start(); err != nil {
+		closeSecret, err := g.s.passSecret(cmd)
+		if err != nil {
+			return err
+		}
+		err = cmd.Start()
+		closeSecret()
+		if err != nil {
 			return fmt.Errorf("cluster: start process %d (%s): %w", i, g.s.Path, err)
 		}
 		g.cmds = append(g.cmds, cmd)

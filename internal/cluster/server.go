@@ -38,7 +38,19 @@ type ServerConfig struct {
 	Name string
 	// ClusterName is the NATS cluster's name; DefaultClusterName if empty.
 	ClusterName string
+	// Token, when set, is required of every client (nats.Token) and, as the
+	// password of user RouteUser, of every route; Routes carry it.
+	Token string
+	// TLS, when enabled, is required of every client and route.
+	TLS TLSFiles
 }
+
+// RouteUser is the user name routes between embedded servers use.
+const RouteUser = "bxwasm"
+
+// ErrAddrInUse is wrapped by StartServer's error when a listener cannot
+// bind its address because another socket holds it.
+var ErrAddrInUse = errors.New("address in use")
 
 // StartServer starts an embedded nats-server and waits until it accepts
 // connections. It returns the running server and the URL clients connect to.
@@ -52,11 +64,12 @@ func StartServer(cfg ServerConfig) (*server.Server, string, error) {
 	if err != nil {
 		return nil, "", fmt.Errorf("%w: %w", ErrServer, err)
 	}
+	fatal := &fatalLogger{errs: make(chan error, 2), cfg: cfg}
+	s.SetLogger(fatal, false, false)
 	go s.Start()
-	if !s.ReadyForConnections(serverReadyTimeout) {
+	if err := fatal.waitReady(s); err != nil {
 		s.Shutdown()
-		return nil, "", fmt.Errorf("%w: not ready for connections within %s (listen %q, cluster %q)",
-			ErrServer, serverReadyTimeout, cfg.Listen, cfg.ClusterListen)
+		return nil, "", err
 	}
 	return s, clientURL(s), nil
 }
@@ -73,14 +86,18 @@ func (cfg ServerConfig) options() (*server.Options, error) {
 		Port:       port,
 		NoSigs:     true,
 		NoLog:      true,
+		// Authorization is required of clients when set.
+		Authorization: cfg.Token,
 	}
-	if cfg.ClusterListen == "" {
-		if len(cfg.Routes) > 0 {
-			return nil, fmt.Errorf("%w: routes need a cluster listen address", ErrServer)
+	if cfg.ClusterListen == "" && len(cfg.Routes) > 0 {
+		return nil, fmt.Errorf("%w: routes need a cluster listen address", ErrServer)
+	}
+	if cfg.ClusterListen != "" {
+		if err := cfg.clusterOptions(opts); err != nil {
+			return nil, err
 		}
-		return opts, nil
 	}
-	if err := cfg.clusterOptions(opts); err != nil {
+	if err := cfg.TLS.secure(opts); err != nil {
 		return nil, err
 	}
 	return opts, nil
@@ -97,10 +114,16 @@ func (cfg ServerConfig) clusterOptions(opts *server.Options) error {
 		name = DefaultClusterName
 	}
 	opts.Cluster = server.ClusterOpts{Name: name, Host: host, Port: port}
+	if cfg.Token != "" {
+		opts.Cluster.Username, opts.Cluster.Password = RouteUser, cfg.Token
+	}
 	for _, r := range cfg.Routes {
 		u, err := routeURL(r)
 		if err != nil {
 			return fmt.Errorf("%w: route %q: %w", ErrServer, r, err)
+		}
+		if cfg.Token != "" {
+			u.User = url.UserPassword(RouteUser, cfg.Token)
 		}
 		opts.Routes = append(opts.Routes, u)
 	}

@@ -38,6 +38,7 @@ type Supervisor struct {
 	Stderr    io.Writer     // receives the children's stderr, whole lines; nil discards
 	Path      string        // the executable to run
 	Grace     time.Duration // before the others are killed after a failure
+	Secret    []byte        // when set, handed to each child on an inherited pipe (see SecretFromEnv)
 	// Watch, when set, gives every child a watchdog table and kills the
 	// children when a guest call overruns its limit (see Watch).
 	Watch *Watch

@@ -277,3 +277,33 @@ func (t *NATS) watch() {
 	case <-t.done:
 	}
 }
+
+// ConnAuth is how a process proves itself to a NATS server and checks the
+// server's certificate, as nats.go options. The zero ConnAuth adds none:
+// credentials in the server URL (nats://user:pass@host, nats://token@host)
+// work on their own.
+type ConnAuth struct {
+	Token     string // a token the server requires (nats.Token)
+	CredsFile string // a credentials file with a user JWT and NKey seed (nats.UserCredentials)
+	CertFile  string // this process's client certificate, with KeyFile (nats.ClientCert)
+	KeyFile   string
+	CAFile    string // the CA that signed the server's certificate (nats.RootCAs)
+}
+
+// Options are the nats.go connection options of a.
+func (a ConnAuth) Options() []nats.Option {
+	var opts []nats.Option
+	if a.Token != "" {
+		opts = append(opts, nats.Token(a.Token))
+	}
+	if a.CredsFile != "" {
+		opts = append(opts, nats.UserCredentials(a.CredsFile))
+	}
+	if a.CertFile != "" || a.KeyFile != "" {
+		opts = append(opts, nats.ClientCert(a.CertFile, a.KeyFile))
+	}
+	if a.CAFile != "" {
+		opts = append(opts, nats.RootCAs(a.CAFile))
+	}
+	return opts
+}
