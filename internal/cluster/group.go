@@ -98,13 +98,27 @@ func (g *group) watch(cmd *exec.Cmd) error {
 	return nil
 }
 
+// killWait is how long wait waits for children it killed to be reaped: a
+// killed child whose output this process cannot pass on (its own stdout
+// does not drain) is dead but never reaped.
+const killWait = 3 * time.Second
+
+// outcome is what ended a group's wait.
+type outcome struct {
+	first     error // the first child's failure
+	cancelled error // ctx's error
+	stopped   error // an overrun, or a stop that took too long
+	grace     <-chan time.Time
+	stopping  <-chan time.Time // the end of StopGrace after a signal
+	abandon   <-chan time.Time // the end of killWait after a kill
+}
+
 // wait waits for every child. The first failure starts the grace period,
 // after which the rest are killed; ctx cancellation kills them at once; a
 // signal is forwarded, and a second one, or the end of StopGrace after
 // the first, kills them; so does a guest call past its limit.
 func (g *group) wait(ctx context.Context, sigs <-chan os.Signal) error {
-	var first, cancelled, stopped error
-	var grace, stopping <-chan time.Time
+	var o outcome
 	done := ctx.Done()
 	poll := g.ticker()
 	defer poll.Stop()
@@ -112,44 +126,71 @@ func (g *group) wait(ctx context.Context, sigs <-chan os.Signal) error {
 		select {
 		case e := <-g.exits:
 			g.exited(e.process)
-			if e.err != nil && first == nil {
-				first, grace = e.err, time.After(g.s.Grace)
+			if e.err != nil && o.first == nil {
+				o.first, o.grace = e.err, time.After(g.s.Grace)
 			}
 		case sig := <-sigs:
-			if g.signals++; g.signals == 1 {
-				g.signalAll(sig)
-				stopping = time.After(g.s.StopGrace)
-			} else if stopped == nil {
-				stopped = g.stopNow("a second interrupt")
-			}
-		case <-stopping:
-			if stopped == nil {
-				stopped = g.stopNow(fmt.Sprintf("the interrupt: the run had not stopped %s after it", g.s.StopGrace))
-			}
+			g.signal(&o, sig)
+		case <-o.stopping:
+			g.stop(&o, fmt.Sprintf("the interrupt: the run had not stopped %s after it", g.s.StopGrace))
 		case now := <-poll.C:
-			if over := g.overrun(now); over != nil && stopped == nil {
-				stopped = over
-				g.killAll()
+			if over := g.overrun(now); over != nil && o.stopped == nil {
+				o.stopped = over
+				g.kill(&o)
 			}
-		case <-grace:
-			g.killAll()
+		case <-o.grace:
+			g.kill(&o)
 		case <-done:
-			cancelled, done = ctx.Err(), nil
-			if g.signals > 0 && stopped == nil {
-				stopped = g.stopNow("a second interrupt")
+			o.cancelled, done = ctx.Err(), nil
+			if g.signals > 0 {
+				g.stop(&o, "a second interrupt")
 			}
-			g.killAll()
+			g.kill(&o)
+		case <-o.abandon:
+			return o.err() // the unread output of dead children is lost
 		}
 	}
 	g.flush()
 	g.closeTables()
+	return o.err()
+}
+
+// err is the error wait returns.
+func (o *outcome) err() error {
 	switch {
-	case stopped != nil:
-		return stopped
-	case cancelled != nil:
-		return fmt.Errorf("cluster: supervise: %w", cancelled)
+	case o.stopped != nil:
+		return o.stopped
+	case o.cancelled != nil:
+		return fmt.Errorf("cluster: supervise: %w", o.cancelled)
 	}
-	return first
+	return o.first
+}
+
+// signal forwards the first SIGINT or SIGTERM and starts StopGrace; a
+// second one kills every child.
+func (g *group) signal(o *outcome, sig os.Signal) {
+	if g.signals++; g.signals == 1 {
+		g.signalAll(sig)
+		o.stopping = time.After(g.s.StopGrace)
+		return
+	}
+	g.stop(o, "a second interrupt")
+}
+
+// stop kills every child, once, saying what was still inside a guest.
+func (g *group) stop(o *outcome, reason string) {
+	if o.stopped == nil {
+		o.stopped = g.stopNow(reason)
+		g.kill(o)
+	}
+}
+
+// kill kills every child still running and bounds the wait for them.
+func (g *group) kill(o *outcome) {
+	g.killAll()
+	if o.abandon == nil {
+		o.abandon = time.After(killWait)
+	}
 }
 
 // ticker reads the tables every Watch.Poll; without a watch it never
@@ -176,7 +217,7 @@ func (g *group) overrun(now time.Time) error {
 	return nil
 }
 
-// stopNow kills every child, and says what was still inside a guest.
+// stopNow says what the running children are still doing inside a guest.
 func (g *group) stopNow(reason string) error {
 	var inside []watchdog.Activity
 	now := time.Now()
@@ -185,7 +226,6 @@ func (g *group) stopNow(reason string) error {
 			inside = append(inside, g.obs[i].Inside(t, now)...)
 		}
 	}
-	g.killAll()
 	return &watchdog.StopError{Reason: reason, Inside: inside}
 }
 

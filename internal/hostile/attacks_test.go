@@ -28,15 +28,8 @@ func attacks() []attack {
 		},
 		{
 			name: "a guest blocked on a stdout nobody reads stops at the call timeout", module: loops,
-			args: runArgs("chatter", "--call-timeout", "2s"),
-			setup: func(t *testing.T, cmd *exec.Cmd) {
-				r, w, err := os.Pipe()
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { r.Close(); w.Close() })
-				cmd.Stdout = w // never read
-			},
+			args:   runArgs("chatter", "--call-timeout", "2s"),
+			setup:  unreadStdout,
 			want:   []string{`step "chatter.loop.flat_map_batch" (flat_map_batch) on worker 0 ran for more than 2s in one call (--call-timeout)`},
 			within: 30 * time.Second,
 		},
@@ -44,6 +37,13 @@ func attacks() []attack {
 			name: "a stuck guest in a -p2 cluster stops every process at the call timeout", module: loops,
 			args:   runArgs("spin", "-p2", "--call-timeout", "2s"),
 			want:   []string{`step "spin.loop.flat_map_batch" (flat_map_batch) on worker `, `ran for more than 2s in one call (--call-timeout)`},
+			within: 40 * time.Second,
+		},
+		{
+			name: "a -p2 run whose stdout nobody reads stops at the call timeout", module: loops,
+			args:   runArgs("chatter", "-p2", "--call-timeout", "2s"),
+			setup:  unreadStdout,
+			want:   []string{`step "chatter.loop.flat_map_batch" (flat_map_batch) on worker `, `ran for more than 2s in one call (--call-timeout)`},
 			within: 40 * time.Second,
 		},
 		{
@@ -119,4 +119,14 @@ func attacks() []attack {
 			within:   30 * time.Second,
 		},
 	}
+}
+
+// unreadStdout gives the command a stdout pipe that nobody reads.
+func unreadStdout(t *testing.T, cmd *exec.Cmd) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close(); w.Close() })
+	cmd.Stdout = w
 }
