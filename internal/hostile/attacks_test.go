@@ -112,6 +112,38 @@ func attacks() []attack {
 			want:   []string{"big.wasm is 2097160 bytes, over the 1 MiB limit on modules; raise it with --max-module-size"},
 			within: 20 * time.Second,
 		},
+		// The sandbox's walls.
+		{
+			name: "a guest sees no files, environment or arguments", module: loops,
+			args:     runArgs("snoop"),
+			exitZero: true,
+			wantOut:  []string{"read=open /etc/passwd: Bad file number env=0 args=0"},
+			within:   30 * time.Second,
+		},
+		{
+			name: "a file source outside the working directory is refused before the run", module: loops,
+			args:   runArgs("escape"),
+			want:   []string{"is outside the working directory", "pass --allow-path DIR to grant it"},
+			within: 30 * time.Second,
+		},
+		{
+			name: "a guest that allocates without end traps at its memory limit", module: loops,
+			args:   runArgs("hog", "--memory-limit", "256"),
+			want:   []string{`step "hog.loop.flat_map_batch" (flat_map_batch) failed on worker 0`, "guest memory:", "of 256 MiB"},
+			within: 30 * time.Second,
+		},
+		{
+			name: "a response outside the guest's memory is refused", module: func(t *testing.T) string { return wat(t, "bad_response") },
+			args:   inspectArgs(),
+			want:   []string{"the guest answered", "outside its 65536 bytes of memory"},
+			within: 30 * time.Second,
+		},
+		{
+			name: "a module importing what the host does not provide is refused", module: func(t *testing.T) string { return wat(t, "foreign_import") },
+			args:   inspectArgs(),
+			want:   []string{"imports env.abort, which this host does not provide"},
+			within: 30 * time.Second,
+		},
 		{
 			name: "a quick flow still runs under the watchdog", module: loops,
 			args:     runArgs("quick", "--call-timeout", "5s"),

@@ -79,6 +79,8 @@ type attack struct {
 	// unless exitZero.
 	want     []string
 	exitZero bool
+	// wantOut are substrings of its standard output.
+	wantOut []string
 	// within bounds how long the command may take, start-up and
 	// compilation included.
 	within time.Duration
@@ -115,8 +117,8 @@ func (a attack) run(t *testing.T) {
 	args := append(a.args(module), "--cache-dir", cache)
 	cmd := exec.Command(bxwasm(t), args...)
 	cmd.Dir = t.TempDir()
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if a.setup != nil {
 		a.setup(t, cmd)
 	}
@@ -145,6 +147,11 @@ func (a attack) run(t *testing.T) {
 	for _, w := range a.want {
 		if !strings.Contains(stderr.String(), w) {
 			t.Errorf("stderr does not say %q:\n%s", w, stderr.String())
+		}
+	}
+	for _, w := range a.wantOut {
+		if !strings.Contains(stdout.String(), w) {
+			t.Errorf("stdout does not say %q:\n%s", w, stdout.String())
 		}
 	}
 	noChildLeft(t, cmd.Dir)

@@ -1,9 +1,11 @@
-// Command loops is a hostile guest: each flow gets the host stuck in a
-// call that never returns, in a different way.
+// Command loops is a hostile guest: most of its flows get the host stuck
+// in a call that never returns, each in a different way; the others try
+// the sandbox's walls and limits.
 package main
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -42,6 +44,26 @@ func init() {
 		for {
 			spins++
 		}
+	})
+	bx.Register("snoop", func() *bx.Dataflow {
+		return mapFlow("snoop", func(string) string {
+			_, err := os.ReadFile("/etc/passwd")
+			return fmt.Sprintf("read=%v env=%d args=%d", err, len(os.Environ()), len(os.Args))
+		})
+	})
+	bx.Register("escape", func() *bx.Dataflow {
+		flow := bx.NewDataflow("escape")
+		bx.Output("out", bx.Input("inp", flow, bx.FileSource("../../../../etc/passwd")), bx.StdOutSink())
+		return flow
+	})
+	bx.Register("hog", func() *bx.Dataflow {
+		return mapFlow("hog", func(s string) string {
+			var keep [][]byte
+			for {
+				keep = append(keep, make([]byte, 64<<20))
+				spins += len(keep)
+			}
+		})
 	})
 	bx.Register("quick", func() *bx.Dataflow {
 		return mapFlow("quick", strings.ToUpper)
