@@ -35,7 +35,7 @@ func Run(ctx context.Context, module, flowSpec string, opts Options) error {
 		return err
 	}
 	defer r.close(ctx)
-	return r.run(ctx)
+	return recoveryError(r.run(ctx))
 }
 
 // run is one prepared run: a runtime, a built instance per worker, a plan.
@@ -194,6 +194,9 @@ func (r *runner) fuse(ctx context.Context) error {
 }
 
 func (r *runner) run(ctx context.Context) error {
+	if err := r.checkResets(); err != nil {
+		return err
+	}
 	cfg := r.engineConfig()
 	var store *recovery.SQLite
 	var watch []<-chan error
@@ -205,7 +208,7 @@ func (r *runner) run(ctx context.Context) error {
 			return err
 		}
 		defer store.Close()
-		if cfg.Recovery, err = begin(ctx, store, cfg.TotalWorkers, r.opts.Stderr); err != nil {
+		if cfg.Recovery, err = begin(ctx, store, cfg.TotalWorkers, r.opts.Stderr, r.opts.ResetSources); err != nil {
 			return err
 		}
 		gcErrs, stopGC := r.collectGarbage(ctx, store)

@@ -59,6 +59,11 @@ type Options struct {
 	// them (default 0: each key keeps only the snapshot of the epoch a run
 	// would resume from, and later ones).
 	BackupInterval time.Duration
+	// ResetSources are ids of input steps that, on a resume, read their
+	// files from the start instead of their stored positions: how to accept
+	// an input file that changed since the snapshot (ErrSourceChanged).
+	// Each must be an input step of the flow; needs RecoveryDir.
+	ResetSources []string
 	// Stop, when closed, stops the run gracefully: inputs stop reading,
 	// every epoch read so far is finished (and snapshotted with
 	// RecoveryDir), and Run returns nil without calling on_eof.

@@ -6,12 +6,86 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/bxwasm/bxwasm/internal/abi"
+	"github.com/bxwasm/bxwasm/internal/connectors"
 	"github.com/bxwasm/bxwasm/internal/engine"
 	"github.com/bxwasm/bxwasm/internal/recovery"
 )
+
+// Recovery errors a caller must tell apart, matched with errors.Is on what
+// Run returns (the error's message is the detailed one underneath).
+var (
+	// ErrStoreLocked: another run is using the recovery directory.
+	ErrStoreLocked = errors.New("host: the recovery store is in use by another run")
+	// ErrForeignStore: the recovery directory belongs to another flow, or
+	// holds state of steps this flow does not have.
+	ErrForeignStore = errors.New("host: the recovery store belongs to another flow")
+	// ErrStoreDamaged: a snapshot fails its checksum, or a row of the store
+	// could not have been written by a run: the store was changed outside
+	// bxwasm, and resuming from it would restore wrong state.
+	ErrStoreDamaged = errors.New("host: the recovery store is damaged")
+	// ErrSourceChanged: an input file is not the one the snapshot read (it
+	// shrank, its bytes before the stored position changed, or it is gone).
+	// Options.ResetSources accepts the change.
+	ErrSourceChanged = errors.New("host: an input file changed since the snapshot")
+)
+
+// recoveryKinds maps the internal errors to the kind Run reports.
+var recoveryKinds = []struct {
+	kind  error
+	cause []error
+}{
+	{ErrStoreLocked, []error{recovery.ErrLocked}},
+	{ErrForeignStore, []error{recovery.ErrFlowMismatch, engine.ErrForeignState}},
+	{ErrStoreDamaged, []error{recovery.ErrChecksum, recovery.ErrCorrupt}},
+	{ErrSourceChanged, []error{connectors.ErrSourceChanged, engine.ErrGonePartition}},
+}
+
+// kindError is an error that also matches kind.
+type kindError struct{ kind, err error }
+
+func (e *kindError) Error() string   { return e.err.Error() }
+func (e *kindError) Unwrap() []error { return []error{e.kind, e.err} }
+
+// recoveryError makes err match the recovery error kind of its cause.
+func recoveryError(err error) error {
+	for _, k := range recoveryKinds {
+		for _, c := range k.cause {
+			if errors.Is(err, c) {
+				return &kindError{kind: k.kind, err: err}
+			}
+		}
+	}
+	return err
+}
+
+// checkResets checks Options.ResetSources against the flow: each must name
+// an input step, and a run without RecoveryDir has nothing to reset.
+func (r *runner) checkResets() error {
+	if len(r.opts.ResetSources) == 0 {
+		return nil
+	}
+	if r.opts.RecoveryDir == "" {
+		return fmt.Errorf("%w: --reset-source needs a recovery directory (-r)", ErrBadOptions)
+	}
+	var inputs []string
+	for _, s := range r.plan.Graph.Steps {
+		if s.Kind == abi.KindInput {
+			inputs = append(inputs, s.ID)
+		}
+	}
+	for _, id := range r.opts.ResetSources {
+		if !slices.Contains(inputs, id) {
+			return fmt.Errorf("%w: --reset-source %s: flow %q has no input step %q; its input steps are %s",
+				ErrBadOptions, id, r.plan.Graph.Flow, id, strings.Join(inputs, ", "))
+		}
+	}
+	return nil
+}
 
 // openStore opens (or creates) the recovery store of the run, checking
 // that it belongs to this flow before anything is written.
@@ -60,7 +134,7 @@ func checkSteps(ctx context.Context, store *recovery.SQLite, g *abi.Graph) error
 
 // begin records a new execution (process 0 does, for every process) and
 // returns where it resumes.
-func begin(ctx context.Context, store recovery.Store, workers int, log io.Writer) (*engine.Recovery, error) {
+func begin(ctx context.Context, store recovery.Store, workers int, log io.Writer, resets []string) (*engine.Recovery, error) {
 	resume, err := store.ResumeEpoch(ctx)
 	if err != nil {
 		return nil, err
@@ -69,7 +143,7 @@ func begin(ctx context.Context, store recovery.Store, workers int, log io.Writer
 	if err != nil {
 		return nil, err
 	}
-	return &engine.Recovery{Store: store, Execution: ex, Resume: resume, Log: log}, nil
+	return &engine.Recovery{Store: store, Execution: ex, Resume: resume, Log: log, ResetSources: resets}, nil
 }
 
 // collectGarbage drops superseded snapshots older than the backup interval
@@ -125,5 +199,6 @@ func (r *runner) joinRecovery(ctx context.Context, first hello) (*engine.Recover
 	if err != nil {
 		return nil, err
 	}
-	return &engine.Recovery{Store: store, Execution: first.Execution, Resume: first.Resume, Log: r.opts.Stderr}, nil
+	return &engine.Recovery{Store: store, Execution: first.Execution, Resume: first.Resume, Log: r.opts.Stderr,
+		ResetSources: r.opts.ResetSources}, nil
 }

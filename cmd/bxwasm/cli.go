@@ -61,6 +61,7 @@ type runCmd struct {
 	EpochInterval     epochInterval `short:"s" aliases:"snapshot-interval" default:"10s" env:"BXWASM_EPOCH_INTERVAL" help:"How often inputs close an epoch, and state is snapshotted with -r (alias --snapshot-interval): a duration (500ms, 1m) or seconds (0.5)."`
 	RecoveryDirectory string        `short:"r" aliases:"sqlite-directory" type:"path" env:"BXWASM_RECOVERY_DIRECTORY" placeholder:"DIR" help:"Snapshot state into the SQLite store in DIR every epoch, and resume from it (created if missing or empty; alias --sqlite-directory)."`
 	BackupInterval    time.Duration `default:"0s" env:"BXWASM_BACKUP_INTERVAL" help:"With -r, how long to keep snapshots after newer ones replaced them."`
+	ResetSource       []string      `sep:"," env:"BXWASM_RESET_SOURCES" placeholder:"STEP" help:"With -r, read input step STEP from the start of its files instead of its stored position (after a file changed); repeatable."`
 	moduleFlags
 	AllowPath []string `sep:"," env:"BXWASM_ALLOW_PATHS" placeholder:"DIR" help:"Directories host connectors may read and write besides the working directory."`
 	clusterFlags
@@ -123,6 +124,7 @@ func (c *runCmd) options(s streams) host.Options {
 	o.AllowPaths = c.AllowPath
 	o.RecoveryDir = c.RecoveryDirectory
 	o.BackupInterval = c.BackupInterval
+	o.ResetSources = c.ResetSource
 	return o
 }
 

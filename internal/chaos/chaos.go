@@ -157,7 +157,7 @@ func (s *session) build(ctx context.Context) error {
 // output against the counts of the input and returns its sorted lines.
 func (s *session) clean(ctx context.Context, rep *Report) ([]string, error) {
 	began := time.Now()
-	fail, err := s.complete(ctx, "clean", Scale{1, 1}, cleanOutput, cleanRecovery)
+	fail, _, err := s.complete(ctx, "clean", Scale{1, 1}, cleanOutput, cleanRecovery)
 	rep.Clean = time.Since(began)
 	if err != nil {
 		return nil, err
@@ -184,7 +184,8 @@ func (s *session) clean(ctx context.Context, rep *Report) ([]string, error) {
 func (s *session) final(ctx context.Context, rep *Report) error {
 	scale := s.scale()
 	began := time.Now()
-	fail, err := s.complete(ctx, "final ("+scale.String()+")", scale, chaosOutput, chaosRecovery)
+	fail, stderr, err := s.complete(ctx, "final ("+scale.String()+")", scale, chaosOutput, chaosRecovery)
+	rep.noteResume(len(rep.Kills), stderr)
 	if err != nil {
 		return err
 	}
@@ -197,24 +198,25 @@ func (s *session) final(ctx context.Context, rep *Report) error {
 }
 
 // complete runs the flow at scale until it ends (at most RunTimeout),
-// and returns a Failure unless it exited 0. The error is ctx's.
-func (s *session) complete(ctx context.Context, name string, scale Scale, out, rec string) (*Failure, error) {
+// and returns a Failure unless it exited 0, and the run's standard error.
+// The error is ctx's.
+func (s *session) complete(ctx context.Context, name string, scale Scale, out, rec string) (*Failure, string, error) {
 	p, err := start(s.bin, s.args(scale, out, rec), s.dir)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	defer p.destroy()
 	if !p.wait(ctx, s.cfg.RunTimeout) {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		reason := fmt.Sprintf("did not end within %v", s.cfg.RunTimeout)
-		return &Failure{Run: name, Reason: reason, Stderr: p.stderr.String()}, nil
+		return &Failure{Run: name, Reason: reason, Stderr: p.stderr.String()}, p.stderr.String(), nil
 	}
 	if p.err != nil {
-		return &Failure{Run: name, Reason: p.status(), Stderr: p.stderr.String()}, nil
+		return &Failure{Run: name, Reason: p.status(), Stderr: p.stderr.String()}, p.stderr.String(), nil
 	}
-	return nil, nil
+	return nil, p.stderr.String(), nil
 }
 
 // args are the arguments of a run.

@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,8 +15,10 @@ import (
 )
 
 // TestChaos runs short sessions: a running count over 30k lines, killed
-// four times at random scales and resumed from a recovery directory; and,
-// to test the harness alone, a smaller one rerun from scratch each time.
+// four times at random scales, each time after it committed an epoch, and
+// resumed from a recovery directory (at least one run must resume from a
+// committed epoch); and, to test the harness alone, a smaller one rerun
+// from scratch each time.
 func TestChaos(t *testing.T) {
 	if testing.Short() {
 		t.Skip("chaos session: seconds per kill")
@@ -29,24 +30,23 @@ func TestChaos(t *testing.T) {
 		recovery     bool
 		lines, kills int
 		maxWait      time.Duration
-		fromOutput   bool
+		fromCommit   bool
 	}{
 		{"restart", false, 10_000, 3, 1500 * time.Millisecond, false},
-		// Killed within 1.5s of its start, a run on this slow machine
-		// rarely commits an epoch: the resumed runs would start from
-		// nothing and the session would test little. Killed within 3s of
-		// its first output, most runs commit some.
-		{"resume", true, 30_000, 4, 3 * time.Second, true},
+		// Killed at random within 1.5s of its start, a run on a slow
+		// machine often commits no epoch, and the next would start from
+		// nothing: each run is killed within 300ms of its first commit.
+		{"resume", true, 30_000, 4, 300 * time.Millisecond, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if tc.recovery && !hasRecovery(t, bin) {
-				t.Skip("bxwasm has no --recovery-directory flag yet")
-			}
 			cfg := DefaultConfig()
 			cfg.Bxwasm, cfg.Wasm, cfg.Dir = bin, wasm, t.TempDir()
 			cfg.Lines, cfg.Kills, cfg.Recovery = tc.lines, tc.kills, tc.recovery
-			cfg.MaxWait, cfg.FromOutput = tc.maxWait, tc.fromOutput
+			cfg.MaxWait, cfg.FromCommit = tc.maxWait, tc.fromCommit
+			if tc.fromCommit {
+				cfg.Epoch = 50 * time.Millisecond // commits before the input is read through
+			}
 			cfg.CacheDir, cfg.Log = testutil.CacheDir(t), testLog{t}
 			began := time.Now()
 			rep, err := Run(context.Background(), cfg)
@@ -61,6 +61,9 @@ func TestChaos(t *testing.T) {
 			}
 			if len(rep.Kills)+rep.Completed == 0 {
 				t.Error("no run was killed, none completed")
+			}
+			if tc.recovery && rep.Resumes == 0 {
+				t.Error("no run resumed from a committed epoch after a kill: the session tested fresh starts only")
 			}
 			if left := leftovers(t, bin); len(left) > 0 {
 				t.Errorf("processes of %s left running: %v", bin, left)
@@ -114,16 +117,6 @@ func buildBxwasmForTest(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return bin
-}
-
-// hasRecovery reports whether bin knows --recovery-directory.
-func hasRecovery(t *testing.T, bin string) bool {
-	t.Helper()
-	out, err := exec.Command(bin, "run", "--help").CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s run --help: %v\n%s", bin, err, out)
-	}
-	return strings.Contains(string(out), "--recovery-directory")
 }
 
 // leftovers lists the processes running bin.

@@ -24,6 +24,7 @@ type Config struct {
 	Kills       int           // SIGKILLs before the run that must complete
 	MaxWait     time.Duration // longest time from a run's start to its kill
 	FromOutput  bool          // count MaxWait from the run's first change of the output file
+	FromCommit  bool          // count MaxWait from the run's first committed epoch (with Recovery)
 	Rescale     bool          // each run picks its scale from Scales; false keeps -p2 -w2
 	Epoch       time.Duration // --epoch-interval of every run
 	Recovery    bool          // pass --recovery-directory; false reruns from scratch every time

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"github.com/bxwasm/bxwasm/internal/recovery"
 )
 
 // supervisorOdds is one in how many kills of a cluster hit its supervisor
@@ -34,14 +36,20 @@ func (s *session) chaos(ctx context.Context, rep *Report) error {
 func (s *session) chaosRun(ctx context.Context, n int, rep *Report) (bool, error) {
 	scale := s.scale()
 	name := fmt.Sprintf("run %d (%s)", n, scale)
+	committed := s.resumeEpoch(ctx)
 	p, err := start(s.bin, s.args(scale, chaosOutput, chaosRecovery), s.dir)
 	if err != nil {
 		return false, err
 	}
 	defer p.destroy()
+	killsBefore := len(rep.Kills)
+	defer func() { rep.noteResume(killsBefore, p.stderr.String()) }()
 	wait := time.Duration(s.rng.Int64N(int64(s.cfg.MaxWait) + 1))
 	if s.cfg.FromOutput {
 		s.waitOutput(ctx, p)
+	}
+	if s.cfg.FromCommit && s.cfg.Recovery {
+		s.waitCommit(ctx, p, committed)
 	}
 	if p.exited() || p.wait(ctx, wait) {
 		return s.ended(n, name, p, rep), nil
@@ -133,6 +141,30 @@ func (s *session) waitOutput(ctx context.Context, p *proc) {
 			return
 		}
 		if p.wait(ctx, 10*time.Millisecond) || ctx.Err() != nil {
+			return
+		}
+	}
+}
+
+// resumeEpoch is where a run on the chaos store would resume now (1 for
+// no store yet).
+func (s *session) resumeEpoch(ctx context.Context) uint64 {
+	sum, err := recovery.Inspect(ctx, filepath.Join(s.dir, chaosRecovery))
+	if err != nil {
+		return 1
+	}
+	return sum.ResumeEpoch
+}
+
+// waitCommit waits until the chaos store's resume epoch has moved past
+// from (the run committed an epoch, which the next run resumes from), the
+// run exits, or RunTimeout passes.
+func (s *session) waitCommit(ctx context.Context, p *proc, from uint64) {
+	for deadline := time.Now().Add(s.cfg.RunTimeout); time.Now().Before(deadline); {
+		if s.resumeEpoch(ctx) > from {
+			return
+		}
+		if p.wait(ctx, 50*time.Millisecond) || ctx.Err() != nil {
 			return
 		}
 	}

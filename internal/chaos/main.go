@@ -67,6 +67,7 @@ func parseFlags(args []string) (Config, error) {
 	fs.IntVar(&cfg.Kills, "kills", cfg.Kills, "runs to kill before the one that must complete")
 	fs.DurationVar(&cfg.MaxWait, "max-wait", cfg.MaxWait, "longest time from a run's start to its kill")
 	fs.BoolVar(&cfg.FromOutput, "from-output", false, "count -max-wait from the moment a run first changes the output file, not from its start")
+	fs.BoolVar(&cfg.FromCommit, "from-commit", false, "count -max-wait from the moment a run commits an epoch, so the next run resumes from it")
 	fs.BoolVar(&cfg.Rescale, "rescale", cfg.Rescale, "start each run at a random scale (false: always -p2 -w2)")
 	fs.DurationVar(&cfg.Epoch, "epoch-interval", cfg.Epoch, "epoch interval of every run")
 	fs.BoolVar(&cfg.Recovery, "recovery", cfg.Recovery, "resume from a recovery directory (false: every run starts over)")

@@ -17,11 +17,11 @@ func TestParseFlags(t *testing.T) {
 	}{
 		{"defaults", nil, func(c Config) bool {
 			return c.Lines == 1_000_000 && c.Vocab == 5_000 && c.Kills == 20 && c.MaxWait == 3*time.Second &&
-				c.Rescale && c.Recovery && !c.FromOutput && c.Epoch == 200*time.Millisecond
+				c.Rescale && c.Recovery && !c.FromOutput && !c.FromCommit && c.Epoch == 200*time.Millisecond
 		}, nil},
-		{"overrides", []string{"-kills", "3", "-lines=10", "-max-wait", "1.5s", "-rescale=false", "-from-output"},
+		{"overrides", []string{"-kills", "3", "-lines=10", "-max-wait", "1.5s", "-rescale=false", "-from-output", "-from-commit"},
 			func(c Config) bool {
-				return c.Kills == 3 && c.Lines == 10 && c.MaxWait == 1500*time.Millisecond && !c.Rescale && c.FromOutput
+				return c.Kills == 3 && c.Lines == 10 && c.MaxWait == 1500*time.Millisecond && !c.Rescale && c.FromOutput && c.FromCommit
 			}, nil},
 		{"stray argument", []string{"extra"}, nil, ErrConfig},
 	}

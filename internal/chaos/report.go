@@ -5,6 +5,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -17,6 +18,7 @@ type Report struct {
 	Chaos     time.Duration // the kill loop and the final run
 	Kills     []Kill        // in order
 	Completed int           // runs that completed before their kill
+	Resumes   int           // runs after a kill that resumed from a committed epoch (said "resumed from epoch N")
 	Failures  []Failure     // runs that ended other than by a kill
 	Diff      Diff          // the chaos run's output against the clean run's
 }
@@ -58,10 +60,22 @@ func (f Failure) String() string {
 	return s
 }
 
+// resumedRE is how a bxwasm process reports a resume from a committed
+// epoch (it says nothing when it starts afresh).
+var resumedRE = regexp.MustCompile(`resumed from epoch [0-9]+`)
+
+// noteResume counts the run whose standard error is stderr if it resumed
+// after a kill (killsBefore, the kills before it started, is not 0).
+func (r *Report) noteResume(killsBefore int, stderr string) {
+	if killsBefore > 0 && resumedRE.MatchString(stderr) {
+		r.Resumes++
+	}
+}
+
 // print writes the summary of r to w.
 func (r *Report) print(w io.Writer) {
-	fmt.Fprintf(w, "input: %d lines; clean run %.1fs; chaos %.1fs over %d kills%s, %d runs completed before their kill\n",
-		r.Lines, r.Clean.Seconds(), r.Chaos.Seconds(), len(r.Kills), r.victims(), r.Completed)
+	fmt.Fprintf(w, "input: %d lines; clean run %.1fs; chaos %.1fs over %d kills%s, %d runs completed before their kill, %d resumed from a committed epoch after a kill\n",
+		r.Lines, r.Clean.Seconds(), r.Chaos.Seconds(), len(r.Kills), r.victims(), r.Completed, r.Resumes)
 	for _, f := range r.Failures {
 		fmt.Fprintf(w, "FAILED run %s\n", f)
 	}

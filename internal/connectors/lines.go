@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 
 	"github.com/bxwasm/bxwasm/internal/abi"
@@ -27,7 +28,9 @@ var ErrLineTooLong = errors.New("connectors: line longer than 1 MiB")
 type lineReader struct {
 	name    string // file name for errors
 	r       *bufio.Reader
-	off     int64 // bytes consumed, from the start of the stream
+	off     int64  // bytes consumed, from the start of the stream
+	crc     uint32 // CRC-32C of the bytes consumed, when hash is set
+	hash    bool
 	line    int64 // lines read so far, counting from start
 	resumed bool  // started after offset 0: line numbers are unknown
 	long    []byte
@@ -79,6 +82,9 @@ func (l *lineReader) readLine() ([]byte, error) {
 		return nil, l.tooLong()
 	}
 	l.off += int64(len(frag))
+	if l.hash {
+		l.crc = crc32.Update(l.crc, castagnoli, frag)
+	}
 	if len(frag) > 0 {
 		l.line++
 	}

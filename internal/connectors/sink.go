@@ -41,8 +41,9 @@ type DynamicSink interface {
 
 // NewSink creates the host sink of an output step: a DynamicSink for
 // ConnStdout, whose workers share stdout and write whole batches at once,
-// or a PartitionedSink for ConnFile, with one partition (the resolved
-// path) whose parent directory must exist.
+// or a PartitionedSink for ConnFile, with one partition named by the path
+// as the flow gave it (so its offset stays valid when the working directory
+// moves), whose parent directory must exist.
 func NewSink(kind abi.ConnKind, arg string, paths Paths, stdout io.Writer) (any, error) {
 	switch kind {
 	case abi.ConnStdout:
@@ -55,7 +56,7 @@ func NewSink(kind abi.ConnKind, arg string, paths Paths, stdout io.Writer) (any,
 		if err != nil {
 			return nil, err
 		}
-		return &fileSink{path: path}, nil
+		return &fileSink{name: filepath.Clean(arg), path: path}, nil
 	}
 	return nil, fmt.Errorf("%w: %s sink", ErrNotHost, kind)
 }
@@ -77,17 +78,17 @@ func outputFile(arg string, paths Paths) (string, error) {
 	return path, nil
 }
 
-// fileSink writes lines into one file.
-type fileSink struct{ path string }
+// fileSink writes lines into one file: path, resolved, named name.
+type fileSink struct{ name, path string }
 
-// Parts returns the file's resolved path.
-func (s *fileSink) Parts() ([]string, error) { return []string{s.path}, nil }
+// Parts returns the file's name.
+func (s *fileSink) Parts() ([]string, error) { return []string{s.name}, nil }
 
 // Open creates or opens the file and truncates it to the resume offset
 // (nil: to empty), so lines written after the snapshot are written again
 // exactly once.
 func (s *fileSink) Open(part string, resume []byte) (SinkPart, error) {
-	if part != s.path {
+	if part != s.name {
 		return nil, fmt.Errorf("%w %q", ErrUnknownPart, part)
 	}
 	f, err := os.OpenFile(s.path, os.O_WRONLY|os.O_CREATE, 0o644)

@@ -33,7 +33,7 @@ func openFileSink(t *testing.T, root string, resume []byte) SinkPart {
 		t.Fatalf("file sink is a %T, want a PartitionedSink", s)
 	}
 	parts, err := ps.Parts()
-	if err != nil || len(parts) != 1 || parts[0] != filepath.Join(root, "out.txt") {
+	if err != nil || len(parts) != 1 || parts[0] != "out.txt" {
 		t.Fatalf("Parts = %q, %v", parts, err)
 	}
 	p, err := ps.Open(parts[0], resume)
@@ -146,7 +146,7 @@ func TestFileSinkBadResume(t *testing.T) {
 	}
 	ps := s.(PartitionedSink)
 	path := filepath.Join(root, "out.txt")
-	if _, err := ps.Open(path, encodeOffset(10)); !errors.Is(err, ErrBadResume) {
+	if _, err := ps.Open("out.txt", encodeOffset(10)); !errors.Is(err, ErrBadResume) {
 		t.Fatalf("resume past the end: %v", err)
 	}
 	if got := readFile(t, path); got != "abc\n" {

@@ -43,9 +43,11 @@ var ErrNoMatch = errors.New("connectors: no file matches")
 var ErrNotHost = errors.New("connectors: not a host connector")
 
 // NewSource creates the host source of an input step. ConnFile reads the
-// lines of one file (the partition is the resolved path); ConnDir reads
-// the lines of every file matching the glob arg, one partition per file in
-// sorted order; ConnStdin reads the lines of stdin, one partition "stdin".
+// lines of one file; ConnDir reads the lines of every file matching the glob
+// arg, one partition per file in sorted order; ConnStdin reads the lines of
+// stdin, one partition "stdin". A file's partition is named by its path as
+// the flow gave it (relative to Paths.Root when the flow's path is
+// relative), so positions stay valid when the working directory moves.
 // Refused paths, missing files and globs matching nothing are errors here.
 func NewSource(kind abi.ConnKind, arg string, paths Paths, stdin io.Reader) (PartitionedSource, error) {
 	switch kind {
@@ -54,13 +56,13 @@ func NewSource(kind abi.ConnKind, arg string, paths Paths, stdin io.Reader) (Par
 		if err != nil {
 			return nil, err
 		}
-		return &fileSource{parts: []string{path}}, nil
+		return &fileSource{files: []namedFile{{name: filepath.Clean(arg), path: path}}}, nil
 	case abi.ConnDir:
-		parts, err := globFiles(arg, paths)
+		files, err := globFiles(arg, paths)
 		if err != nil {
 			return nil, err
 		}
-		return &fileSource{parts: parts}, nil
+		return &fileSource{files: files}, nil
 	case abi.ConnStdin:
 		if stdin == nil {
 			return nil, errors.New("connectors: stdin source without a standard input")
@@ -69,6 +71,10 @@ func NewSource(kind abi.ConnKind, arg string, paths Paths, stdin io.Reader) (Par
 	}
 	return nil, fmt.Errorf("%w: %s source", ErrNotHost, kind)
 }
+
+// namedFile is a file partition: its name (the path as the flow gave it)
+// and the resolved path that is opened.
+type namedFile struct{ name, path string }
 
 // inputFile resolves the path of an input file and checks that it is a
 // file that exists.
@@ -87,9 +93,15 @@ func inputFile(arg string, paths Paths) (string, error) {
 	return path, nil
 }
 
-// globFiles returns the resolved regular files matching the glob pattern.
-func globFiles(pattern string, paths Paths) ([]string, error) {
+// globFiles returns the regular files matching the glob pattern, sorted by
+// name: relative to Paths.Root for a relative pattern. Two names of one
+// file (through symbolic links) count once.
+func globFiles(pattern string, paths Paths) ([]namedFile, error) {
 	abs, err := paths.abs(pattern)
+	if err != nil {
+		return nil, err
+	}
+	root, err := paths.abs(".")
 	if err != nil {
 		return nil, err
 	}
@@ -97,8 +109,9 @@ func globFiles(pattern string, paths Paths) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connectors: glob %s: %w", pattern, err)
 	}
-	var files []string
-	for _, m := range matches {
+	var files []namedFile
+	seen := map[string]bool{}
+	for _, m := range matches { // sorted
 		if st, err := os.Stat(m); err != nil || !st.Mode().IsRegular() {
 			continue
 		}
@@ -106,52 +119,68 @@ func globFiles(pattern string, paths Paths) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		files = append(files, path)
+		if seen[path] {
+			continue
+		}
+		seen[path] = true
+		files = append(files, namedFile{name: globName(pattern, root, m), path: path})
 	}
 	if len(files) == 0 {
 		return nil, fmt.Errorf("%w %s (looked for %s)", ErrNoMatch, pattern, abs)
 	}
-	slices.Sort(files)
-	return slices.Compact(files), nil
+	return files, nil
+}
+
+// globName names a match of pattern: relative to root for a relative
+// pattern, else the match itself.
+func globName(pattern, root, match string) string {
+	if filepath.IsAbs(pattern) {
+		return match
+	}
+	if rel, err := filepath.Rel(root, match); err == nil {
+		return rel
+	}
+	return match
 }
 
 // fileSource reads lines of files, one partition per file.
-type fileSource struct{ parts []string }
+type fileSource struct{ files []namedFile }
 
-// Parts returns the files' resolved paths.
-func (s *fileSource) Parts() ([]string, error) { return s.parts, nil }
+// Parts returns the files' names.
+func (s *fileSource) Parts() ([]string, error) {
+	names := make([]string, len(s.files))
+	for i, f := range s.files {
+		names[i] = f.name
+	}
+	return names, nil
+}
 
-// Open opens a file and seeks to the resume offset.
+// Open opens a file and continues at the resume position, once it checked
+// that the file is the one the position was taken from (ErrSourceChanged
+// if not).
 func (s *fileSource) Open(part string, resume []byte) (SourcePart, error) {
-	if !slices.Contains(s.parts, part) {
+	i := slices.IndexFunc(s.files, func(f namedFile) bool { return f.name == part })
+	if i < 0 {
 		return nil, fmt.Errorf("%w %q", ErrUnknownPart, part)
 	}
-	f, err := os.Open(part)
+	var pos filePosition
+	if len(resume) > 0 {
+		var err error
+		if pos, err = decodePosition(part, resume); err != nil {
+			return nil, err
+		}
+	}
+	f, err := os.Open(s.files[i].path)
 	if err != nil {
 		return nil, fmt.Errorf("connectors: input file: %w", err)
 	}
-	off, err := seekResume(f, part, resume)
-	if err != nil {
+	if err := resumeFile(f, part, pos); err != nil {
 		f.Close()
 		return nil, err
 	}
-	return &filePart{f: f, lines: newLineReader(part, f, off)}, nil
-}
-
-// seekResume moves f to the resume offset and returns it.
-func seekResume(f *os.File, part string, resume []byte) (int64, error) {
-	st, err := f.Stat()
-	if err != nil {
-		return 0, fmt.Errorf("connectors: input file: %w", err)
-	}
-	off, err := decodeOffset(part, resume, st.Size())
-	if err != nil {
-		return 0, err
-	}
-	if _, err := f.Seek(off, io.SeekStart); err != nil {
-		return 0, fmt.Errorf("connectors: input file: %w", err)
-	}
-	return off, nil
+	lines := newLineReader(part, f, pos.offset)
+	lines.hash, lines.crc = true, pos.crc
+	return &filePart{f: f, lines: lines}, nil
 }
 
 // filePart is an open file partition.
@@ -163,8 +192,15 @@ type filePart struct {
 // Next appends up to max lines.
 func (p *filePart) Next(b *abi.Batch, max int) (bool, error) { return p.lines.next(b, max) }
 
-// Snapshot returns the byte offset after the last line returned.
-func (p *filePart) Snapshot() []byte { return encodeOffset(p.lines.off) }
+// Snapshot returns the position after the last line returned, with the
+// file's identity: its size now and the CRC-32C of the bytes read.
+func (p *filePart) Snapshot() []byte {
+	pos := filePosition{offset: p.lines.off, crc: p.lines.crc, size: p.lines.off}
+	if st, err := p.f.Stat(); err == nil {
+		pos.size = max(st.Size(), p.lines.off)
+	}
+	return pos.encode()
+}
 
 // Close closes the file.
 func (p *filePart) Close() error { return p.f.Close() }

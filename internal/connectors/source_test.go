@@ -1,8 +1,9 @@
 package connectors
 
 import (
-	"encoding/binary"
+	"bytes"
 	"errors"
+	"hash/crc32"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -61,8 +62,8 @@ func values(t *testing.T, b abi.Batch) []string {
 	return out
 }
 
-// openFile makes a file source for one file under a temp root and opens
-// its partition.
+// openFile makes a file source for in.txt under a temp root and opens its
+// partition; it returns the root.
 func openFile(t *testing.T, content string, resume []byte) (SourcePart, string) {
 	t.Helper()
 	root := t.TempDir()
@@ -72,7 +73,7 @@ func openFile(t *testing.T, content string, resume []byte) (SourcePart, string) 
 		t.Fatal(err)
 	}
 	parts, err := src.Parts()
-	if err != nil || len(parts) != 1 || parts[0] != filepath.Join(root, "in.txt") {
+	if err != nil || len(parts) != 1 || parts[0] != "in.txt" {
 		t.Fatalf("Parts = %q, %v", parts, err)
 	}
 	p, err := src.Open(parts[0], resume)
@@ -80,7 +81,13 @@ func openFile(t *testing.T, content string, resume []byte) (SourcePart, string) 
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { p.Close() })
-	return p, parts[0]
+	return p, root
+}
+
+// positionAt is the position of a file of content after its first off bytes.
+func positionAt(content string, off int) []byte {
+	return filePosition{offset: int64(off), size: int64(len(content)),
+		crc: crc32.Checksum([]byte(content[:off]), crc32.MakeTable(crc32.Castagnoli))}.encode()
 }
 
 func TestFileSourceLines(t *testing.T) {
@@ -130,7 +137,7 @@ func TestFileSourceResume(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, part := openFile(t, content, nil)
+			p, root := openFile(t, content, nil)
 			if tt.first > 0 {
 				_, vals := poll(t, p, tt.first)
 				if len(vals) != tt.first {
@@ -138,14 +145,14 @@ func TestFileSourceResume(t *testing.T) {
 				}
 			}
 			snap := p.Snapshot()
-			if off, n := binary.Uvarint(snap); n != len(snap) || off != tt.wantOff {
-				t.Fatalf("snapshot %v is offset %d, want %d", snap, off, tt.wantOff)
+			if want := positionAt(content, int(tt.wantOff)); !bytes.Equal(snap, want) {
+				t.Fatalf("snapshot %v, want %v (offset %d, size %d, CRC-32C of the bytes before)", snap, want, tt.wantOff, len(content))
 			}
-			src, err := NewSource(abi.ConnFile, part, Paths{Root: filepath.Dir(part)}, nil)
+			src, err := NewSource(abi.ConnFile, "in.txt", Paths{Root: root}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			q, err := src.Open(part, snap)
+			q, err := src.Open("in.txt", snap)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -165,10 +172,11 @@ func TestFileSourceBadResume(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, resume := range map[string][]byte{
-		"past the end":   encodeOffset(5),
-		"not a varint":   {0x80},
-		"trailing bytes": {1, 2},
-		"unknown part":   nil,
+		"offset past the size": filePosition{offset: 5, size: 4}.encode(),
+		"not a varint":         {0x80},
+		"trailing bytes":       append(positionAt("abc\n", 2), 0),
+		"a bare offset":        {2},
+		"unknown part":         nil,
 	} {
 		t.Run(name, func(t *testing.T) {
 			part, want := path, ErrBadResume
@@ -185,11 +193,53 @@ func TestFileSourceBadResume(t *testing.T) {
 	}
 }
 
+// TestFileSourceIdentity resumes a file read up to "two\n" after changes:
+// a file that grew continues; one that shrank or whose bytes before the
+// position changed is ErrSourceChanged naming the file, where before it
+// continued at the offset in another file.
+func TestFileSourceIdentity(t *testing.T) {
+	const content = "one\ntwo\nthree\n"
+	tests := []struct {
+		name, now string
+		want      error
+		rest      []string
+		msg       string
+	}{
+		{"same file", content, nil, []string{"three"}, ""},
+		{"appended to", content + "four\n", nil, []string{"three", "four"}, ""},
+		{"shrank", "one\ntwo\nth", ErrSourceChanged, nil, "in.txt is 10 bytes, it was 14"},
+		{"emptied", "", ErrSourceChanged, nil, "shrank"},
+		{"prefix changed", "one\nTWO\nthree\n", ErrSourceChanged, nil, "the first 8 bytes of in.txt"},
+		{"replaced by a longer file", "zero\none\ntwo\nthree\n", ErrSourceChanged, nil, "the first 8 bytes"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			root := t.TempDir()
+			mkfile(t, root, "in.txt", tt.now)
+			src, err := NewSource(abi.ConnFile, "in.txt", Paths{Root: root}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := src.Open("in.txt", positionAt(content, 8))
+			if !errors.Is(err, tt.want) || err != nil && !strings.Contains(err.Error(), tt.msg) {
+				t.Fatalf("Open error %v, want %v saying %q", err, tt.want, tt.msg)
+			}
+			if err != nil {
+				return
+			}
+			defer p.Close()
+			if got := drain(t, p, 10); !reflect.DeepEqual(got, tt.rest) {
+				t.Fatalf("after resume got %q, want %q", got, tt.rest)
+			}
+		})
+	}
+}
+
 func TestFileSourceLineTooLong(t *testing.T) {
 	tests := []struct {
 		name    string
 		content string
-		resume  int64
+		resume  int
 		want    string
 	}{
 		{"second line", "ok\n" + strings.Repeat("x", MaxLine+1) + "\n", 0, "in.txt line 2"},
@@ -200,7 +250,7 @@ func TestFileSourceLineTooLong(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, _ := openFile(t, tt.content, encodeOffset(tt.resume))
+			p, _ := openFile(t, tt.content, positionAt(tt.content, tt.resume))
 			var b abi.Batch
 			var err error
 			for i := 0; i < 3 && err == nil; i++ {
@@ -267,9 +317,17 @@ func TestDirSource(t *testing.T) {
 		t.Fatal(err)
 	}
 	parts, err := src.Parts()
-	want := []string{filepath.Join(root, "data/a.txt"), filepath.Join(root, "data/b.txt")}
+	want := []string{"data/a.txt", "data/b.txt"}
 	if err != nil || !reflect.DeepEqual(parts, want) {
-		t.Fatalf("Parts = %q, %v; want %q (sorted, links resolved, no duplicates, no dirs)", parts, err, want)
+		t.Fatalf("Parts = %q, %v; want %q (relative, sorted, no duplicates through links, no dirs)", parts, err, want)
+	}
+	abs, err := NewSource(abi.ConnDir, filepath.Join(root, "data/*.txt"), Paths{Root: root}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	absParts, _ := abs.Parts()
+	if wantAbs := []string{filepath.Join(root, "data/a.txt"), filepath.Join(root, "data/b.txt")}; !reflect.DeepEqual(absParts, wantAbs) {
+		t.Errorf("Parts of an absolute glob = %q; want %q", absParts, wantAbs)
 	}
 	wantLines := [][]string{{"a1"}, {"b1", "b2"}}
 	for i, part := range parts {

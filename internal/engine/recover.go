@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/bxwasm/bxwasm/internal/abi"
+	"github.com/bxwasm/bxwasm/internal/connectors"
 	"github.com/bxwasm/bxwasm/internal/recovery"
 )
 
@@ -26,6 +27,10 @@ type Recovery struct {
 	// Log, when set, gets a line saying what a resume loaded and how long
 	// it took.
 	Log io.Writer
+	// ResetSources are ids of input steps whose stored positions are
+	// ignored: they read their partitions from the start (what
+	// --reset-source asks for after an input file changed).
+	ResetSources []string
 }
 
 // ErrForeignState is wrapped by the error of a run whose store holds state
@@ -54,6 +59,42 @@ func (r *resumeState) partResume(step int, part string) []byte {
 		return nil
 	}
 	return r.parts[step][part]
+}
+
+// ErrGonePartition is wrapped by the error of a resume whose host input
+// no longer has a partition (a file) that has a stored position.
+var ErrGonePartition = errors.New("engine: an input file with a stored position is gone")
+
+// checkHostParts refuses to resume host input step when a partition with a
+// stored position is not among parts: a file the snapshot read is gone
+// (deleted, renamed, or no longer matched by the glob), and resuming
+// without it would silently drop what it had left to read.
+func (r *resumeState) checkHostParts(step int, stepID string, parts map[string]int) error {
+	if r == nil {
+		return nil
+	}
+	var gone []string
+	for name := range r.parts[step] {
+		if _, ok := parts[name]; !ok {
+			gone = append(gone, name)
+		}
+	}
+	if len(gone) == 0 {
+		return nil
+	}
+	sort.Strings(gone)
+	return fmt.Errorf("%w: %s (the flow's inputs are now %s); restore it, or pass --reset-source %s to read "+
+		"the step's files from the start", ErrGonePartition, strings.Join(gone, ", "),
+		strings.Join(sortedParts(parts), ", "), stepID)
+}
+
+// resetHint adds to an input file changed since the snapshot how to accept
+// the change.
+func resetHint(err error, stepID string) error {
+	if !errors.Is(err, connectors.ErrSourceChanged) {
+		return err
+	}
+	return fmt.Errorf("%w; if the change is intended, pass --reset-source %s to read the step's files from the start", err, stepID)
 }
 
 // loadResume reads the state of the last committed epoch: every connector
@@ -97,16 +138,22 @@ type loader struct {
 	restorers []*restorer               // by local worker, started on first use
 	keys      int                       // keys restored
 	parts     int                       // partition positions loaded
+	reset     map[int]bool              // input steps whose positions are ignored
 }
 
 func newLoader(ctx context.Context, cfg *Config, ws []*worker) *loader {
 	l := &loader{ctx: ctx, cfg: cfg, ws: ws, steps: map[string]int{}, unknown: map[string]bool{},
 		state: resumeState{parts: map[int]map[string][]byte{}}, pending: map[[2]int]*abi.Snapshots{},
-		restorers: make([]*restorer, len(ws))}
+		restorers: make([]*restorer, len(ws)), reset: map[int]bool{}}
 	for i, s := range cfg.Plan.Graph.Steps {
 		switch s.Kind {
 		case abi.KindInput, abi.KindOutput, abi.KindStatefulBatch:
 			l.steps[s.ID] = i
+		}
+	}
+	for _, id := range cfg.Recovery.ResetSources {
+		if i, ok := l.steps[id]; ok && cfg.Plan.Graph.Steps[i].Kind == abi.KindInput {
+			l.reset[i] = true
 		}
 	}
 	return l
@@ -129,6 +176,9 @@ func (l *loader) route(stepID, key string) bool {
 func (l *loader) take(s recovery.Snapshot) error {
 	step := l.steps[s.StepID]
 	if l.cfg.Plan.Graph.Steps[step].Kind != abi.KindStatefulBatch {
+		if l.reset[step] {
+			return nil
+		}
 		if l.state.parts[step] == nil {
 			l.state.parts[step] = map[string][]byte{}
 		}

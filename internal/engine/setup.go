@@ -133,6 +133,11 @@ func setupSource(ctx context.Context, cfg *Config, ws []*worker, step int, resum
 	if err != nil {
 		return err
 	}
+	if cfg.Sources[step] != nil {
+		if err := resume.checkHostParts(step, s.ID, owner); err != nil {
+			return ws[0].stepError(step, err)
+		}
+	}
 	for _, part := range sortedParts(owner) {
 		if w := local(cfg, ws, owner[part]); w != nil {
 			if err := w.buildSource(ctx, node, step, part, resume.partResume(step, part)); err != nil {
@@ -187,7 +192,7 @@ func (w *worker) buildSource(ctx context.Context, node, step int, part string, r
 	if src := w.cfg.Sources[step]; src != nil {
 		h, err := src.Open(part, resume)
 		if err != nil {
-			return w.stepError(step, err)
+			return w.stepError(step, resetHint(err, w.plan.Graph.Steps[step].ID))
 		}
 		sp.host = h
 	} else {

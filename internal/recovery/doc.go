@@ -44,5 +44,14 @@
 // execution number it got (commits read the history from part-0 in their transaction, not from the handle).
 // Transactions take the write lock at BEGIN and wait up to 5 s for the other processes. OpenSQLite refuses,
 // before writing anything, a missing directory, missing or extra partitions, corrupted or read-only files, a
-// held lock, and a store of another flow.
+// held lock, and a store of another flow. With Create, the partitions are created under process 0's lock
+// (two runs racing to create one store: the loser gets ErrLocked), and only in a directory that holds
+// nothing but a store's lock files (else ErrNotStore).
+//
+// # Integrity
+//
+// Every snapshot row carries the CRC-32C of its step id, key, epoch, tombstone flag and bytes (Checksum);
+// Load checks every row it picks and stops with ErrChecksum, naming the partition file, step and key, at
+// the first that fails. Execution and commit rows no run writes (no workers, negative epochs) are
+// ErrCorrupt. Stores of format 1, written before checksums, are refused with ErrOldFormat.
 package recovery

@@ -22,7 +22,7 @@ const schema = `
 PRAGMA journal_mode = WAL;
 CREATE TABLE meta (k TEXT PRIMARY KEY, v TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE snaps (
-	step_id TEXT NOT NULL, state_key TEXT NOT NULL, epoch INTEGER NOT NULL, state BLOB,
+	step_id TEXT NOT NULL, state_key TEXT NOT NULL, epoch INTEGER NOT NULL, state BLOB, crc INTEGER NOT NULL,
 	PRIMARY KEY (step_id, state_key, epoch)
 ) WITHOUT ROWID;
 CREATE TABLE executions (ex INTEGER PRIMARY KEY, workers INTEGER NOT NULL, start_epoch INTEGER NOT NULL);
@@ -38,8 +38,13 @@ CREATE INDEX IF NOT EXISTS snaps_epoch ON snaps (epoch);
 CREATE INDEX IF NOT EXISTS snaps_tombstones ON snaps (epoch) WHERE state IS NULL;
 `
 
-// formatVersion is the layout version recorded in every partition's meta table.
-const formatVersion = "1"
+// formatVersion is the layout version recorded in every partition's meta table. Format 2 added the crc
+// column of snaps (see Checksum) and keys file positions by the path the flow gave; stores of format 1
+// are refused by OpenSQLite (Inspect still reads them).
+const formatVersion = "2"
+
+// oldFormat is the layout before checksums.
+const oldFormat = "1"
 
 var partName = regexp.MustCompile(`^part-(0|[1-9][0-9]*)\.sqlite3$`)
 
@@ -136,6 +141,45 @@ func checkDir(dir string) error {
 		return fmt.Errorf("%w: %s", ErrNotDir, dir)
 	}
 	return nil
+}
+
+// checkForeign refuses to create a store in a directory that holds entries other than a store's lock
+// files: a user pointing the run at a directory of their own data.
+func checkForeign(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("recovery: read %s: %w", dir, err)
+	}
+	var foreign []string
+	for _, e := range entries {
+		if !isStoreFile(e.Name()) {
+			foreign = append(foreign, e.Name())
+		}
+	}
+	if len(foreign) == 0 {
+		return nil
+	}
+	slices.Sort(foreign)
+	return fmt.Errorf("%w: %s holds %s but no partition files; a new store needs an empty or missing "+
+		"directory: choose another --recovery-directory", ErrNotStore, dir, listSome(foreign, 3))
+}
+
+// isStoreFile reports whether name is a file a store may hold besides its partitions: the lock, its
+// holder files, and SQLite's journal files.
+func isStoreFile(name string) bool {
+	if name == LockFile || strings.HasPrefix(name, LockFile+".") {
+		return true
+	}
+	base, _, ok := strings.Cut(name, ".sqlite3-")
+	return ok && partName.MatchString(base+".sqlite3")
+}
+
+// listSome names up to n of names, and how many more there are.
+func listSome(names []string, n int) string {
+	if len(names) <= n {
+		return strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(names[:n], ", "), len(names)-n)
 }
 
 // checkNumbering reports gaps in the partition numbering 0..n-1.

@@ -49,6 +49,7 @@ type SQLite struct {
 	flowID string
 	parts  []*sql.DB
 	lock   *dirLock // nil for a read-only store (Inspect)
+	format string   // of the partition files
 	mu     struct {
 		sync.Mutex
 		closed    bool
@@ -58,19 +59,21 @@ type SQLite struct {
 
 // partMeta is the meta table of one partition file.
 type partMeta struct {
-	storeID, flowID string
-	partition, n    int
+	format, storeID, flowID string
+	partition, n            int
 }
 
 // OpenSQLite opens the store in dir. Every check runs before anything is written: a missing directory,
 // no partition files, a gap in the numbering, a read-only directory or file, a held lock, a corrupted
-// file (PRAGMA quick_check), files of different stores and a store of another flow are each an error.
+// file (PRAGMA quick_check), files of different stores, a store of an older format and a store of another
+// flow are each an error. With Create, a directory that holds no partition files but other files is
+// refused (ErrNotStore), and the partitions are created under the lock, so of two runs racing to create
+// one store the loser gets ErrLocked.
 func OpenSQLite(ctx context.Context, dir string, opts SQLiteOptions) (*SQLite, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	n, err := prepareDir(dir, opts)
-	if err != nil {
+	if err := prepareDir(dir, opts); err != nil {
 		return nil, err
 	}
 	lock, err := lockDir(dir, opts.Process)
@@ -78,41 +81,69 @@ func OpenSQLite(ctx context.Context, dir string, opts SQLiteOptions) (*SQLite, e
 		return nil, err
 	}
 	s := &SQLite{dir: dir, flowID: opts.FlowID, lock: lock}
-	if err := s.openParts(ctx, n, readWrite); err != nil {
-		s.Close()
-		return nil, err
-	}
-	if err := s.addIndexes(ctx); err != nil {
+	if err := s.openLocked(ctx, opts); err != nil {
 		s.Close()
 		return nil, err
 	}
 	return s, nil
 }
 
-// prepareDir runs the checks that need no lock (creating the store with opts.Create) and returns the
-// partition count found.
-func prepareDir(dir string, opts SQLiteOptions) (int, error) {
+// openLocked creates the partitions if opts.Create and there are none yet, then checks and opens them.
+func (s *SQLite) openLocked(ctx context.Context, opts SQLiteOptions) error {
+	n, err := partitionsLocked(s.dir, opts)
+	if err != nil {
+		return err
+	}
+	if err := s.openParts(ctx, n, readWrite); err != nil {
+		return err
+	}
+	if s.format == oldFormat {
+		return fmt.Errorf("%w: %s; finish its run with the bxwasm that wrote it, or start afresh with an "+
+			"empty recovery directory", ErrOldFormat, s.dir)
+	}
+	return s.addIndexes(ctx)
+}
+
+// prepareDir runs the checks that need no lock, creating the directory with opts.Create.
+func prepareDir(dir string, opts SQLiteOptions) error {
 	if opts.Create {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return 0, fmt.Errorf("recovery: create %s: %w", dir, err)
+			return fmt.Errorf("recovery: create %s: %w", dir, err)
 		}
 	}
 	if err := checkDir(dir); err != nil {
-		return 0, err
+		return err
 	}
+	found, err := listPartitions(dir)
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(found) > 0:
+	case !opts.Create:
+		return fmt.Errorf("%w in %s (create them with `bxwasm recovery init %s --partitions N`)",
+			ErrNoPartitions, dir, dir)
+	default:
+		if err := checkForeign(dir); err != nil {
+			return err
+		}
+	}
+	return writable(dir)
+}
+
+// partitionsLocked creates the store (with opts.Create, when dir holds no partition files yet) and checks
+// the partition files; it returns their count. The caller holds the lock, so no other run creates or
+// opens the store meanwhile.
+func partitionsLocked(dir string, opts SQLiteOptions) (int, error) {
 	found, err := listPartitions(dir)
 	if err != nil {
 		return 0, err
 	}
 	if len(found) == 0 && opts.Create {
-		if err := writable(dir); err != nil {
-			return 0, err
-		}
 		if err := Init(dir, max(opts.Partitions, 1)); err != nil {
 			return 0, err
 		}
-		found, err = listPartitions(dir)
-		if err != nil {
+		if found, err = listPartitions(dir); err != nil {
 			return 0, err
 		}
 	}
@@ -230,10 +261,10 @@ func readMeta(ctx context.Context, db *sql.DB) (partMeta, error) {
 	if err := rows.Err(); err != nil {
 		return partMeta{}, err
 	}
-	if kv["format"] != formatVersion {
-		return partMeta{}, fmt.Errorf("unknown format %q (want %s)", kv["format"], formatVersion)
+	if f := kv["format"]; f != formatVersion && f != oldFormat {
+		return partMeta{}, fmt.Errorf("unknown format %q (want %s)", f, formatVersion)
 	}
-	m := partMeta{storeID: kv["store_id"], flowID: kv["flow_id"]}
+	m := partMeta{format: kv["format"], storeID: kv["store_id"], flowID: kv["flow_id"]}
 	m.partition, err = strconv.Atoi(kv["partition"])
 	if err == nil {
 		m.n, err = strconv.Atoi(kv["partitions"])
@@ -253,6 +284,10 @@ func (s *SQLite) checkMetas(metas []partMeta) error {
 			return fmt.Errorf("%w: %s: store has %d partitions, found %d files", ErrMissingPartition,
 				s.dir, m.n, len(metas))
 		}
+		if m.format != first.format {
+			return fmt.Errorf("%w: %s has format %s, %s format %s", ErrMixedPartitions,
+				PartitionFile(i), m.format, PartitionFile(0), first.format)
+		}
 		if m.flowID != first.flowID {
 			return fmt.Errorf("%w: partitions disagree: %q and %q", ErrMixedPartitions, first.flowID, m.flowID)
 		}
@@ -261,6 +296,7 @@ func (s *SQLite) checkMetas(metas []partMeta) error {
 		return fmt.Errorf("%w: %s belongs to flow %q, not %q", ErrFlowMismatch, s.dir, first.flowID, s.flowID)
 	}
 	s.mu.flowSaved = first.flowID != "" || s.flowID == ""
+	s.format = first.format
 	return nil
 }
 

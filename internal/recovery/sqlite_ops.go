@@ -109,7 +109,7 @@ func insertSnaps(ctx context.Context, tx *sql.Tx, snaps []Snapshot) error {
 		return err
 	}
 	defer full.Close()
-	args := make([]any, 0, 4*insertRows)
+	args := make([]any, 0, 5*insertRows)
 	for len(snaps) > 0 {
 		n := min(len(snaps), insertRows)
 		args = args[:0]
@@ -118,7 +118,7 @@ func insertSnaps(ctx context.Context, tx *sql.Tx, snaps []Snapshot) error {
 			if sn.State != nil {
 				state = sn.State
 			}
-			args = append(args, sn.StepID, sn.Key, sn.Epoch, state)
+			args = append(args, sn.StepID, sn.Key, sn.Epoch, state, int64(Checksum(sn)))
 		}
 		if n == insertRows {
 			_, err = full.ExecContext(ctx, args...)
@@ -135,8 +135,8 @@ func insertSnaps(ctx context.Context, tx *sql.Tx, snaps []Snapshot) error {
 
 // insertStatement inserts n snapshots.
 func insertStatement(n int) string {
-	return `INSERT OR REPLACE INTO snaps (step_id, state_key, epoch, state) VALUES (?, ?, ?, ?)` +
-		strings.Repeat(", (?, ?, ?, ?)", n-1)
+	return `INSERT OR REPLACE INTO snaps (step_id, state_key, epoch, state, crc) VALUES (?, ?, ?, ?, ?)` +
+		strings.Repeat(", (?, ?, ?, ?, ?)", n-1)
 }
 
 // Commit records worker's frontier in execution; the frontier never moves back.
@@ -233,7 +233,8 @@ type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
-// history reads every execution with its workers' frontiers from part-0.
+// history reads every execution with its workers' frontiers from part-0. A row no Begin or Commit could
+// have written (no workers, an epoch below 0 or 1) is ErrCorrupt: resuming from it would be a guess.
 func history(ctx context.Context, q querier) ([]Execution, error) {
 	rows, err := q.QueryContext(ctx, `SELECT ex, workers, start_epoch FROM executions ORDER BY ex`)
 	if err != nil {
@@ -241,18 +242,44 @@ func history(ctx context.Context, q querier) ([]Execution, error) {
 	}
 	var execs []Execution
 	for rows.Next() {
-		var ex Execution
-		if err := rows.Scan(&ex.Number, &ex.Workers, &ex.StartEpoch); err != nil {
+		var ex, workers, start int64
+		if err := rows.Scan(&ex, &workers, &start); err != nil {
 			rows.Close()
 			return nil, err
 		}
-		execs = append(execs, newExecution(ex.Number, ex.Workers, ex.StartEpoch))
+		if err := checkExecution(len(execs)+1, ex, workers, start); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		execs = append(execs, newExecution(uint64(ex), int(workers), uint64(start)))
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	return execs, readCommits(ctx, q, execs)
+}
+
+// maxWorkers bounds the worker count an execution row may hold.
+const maxWorkers = 1 << 20
+
+// checkExecution checks the n-th execution row of part-0.
+func checkExecution(n int, ex, workers, start int64) error {
+	switch {
+	case ex != int64(n):
+		return damaged("execution %d is numbered %d", n, ex)
+	case workers < 1 || workers > maxWorkers:
+		return damaged("execution %d has %d workers", ex, workers)
+	case start < 1:
+		return damaged("execution %d starts at epoch %d", ex, start)
+	}
+	return nil
+}
+
+// damaged is ErrCorrupt for a row of part-0 that no run writes.
+func damaged(format string, args ...any) error {
+	return fmt.Errorf("%w: %s: %s; the store was changed outside bxwasm: restore it from a backup, or start "+
+		"afresh with an empty recovery directory", ErrCorrupt, PartitionFile(0), fmt.Sprintf(format, args...))
 }
 
 func readCommits(ctx context.Context, q querier, execs []Execution) error {
@@ -262,13 +289,15 @@ func readCommits(ctx context.Context, q querier, execs []Execution) error {
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var ex, epoch uint64
-		var worker int
+		var ex, worker, epoch int64
 		if err := rows.Scan(&ex, &worker, &epoch); err != nil {
 			return err
 		}
-		if ex >= 1 && ex <= uint64(len(execs)) && worker >= 0 && worker < execs[ex-1].Workers {
-			execs[ex-1].Frontiers[worker] = epoch
+		if epoch < 0 {
+			return damaged("worker %d of execution %d committed epoch %d", worker, ex, epoch)
+		}
+		if ex >= 1 && ex <= int64(len(execs)) && worker >= 0 && worker < int64(execs[ex-1].Workers) {
+			execs[ex-1].Frontiers[worker] = uint64(epoch)
 		}
 	}
 	return rows.Err()

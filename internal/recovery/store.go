@@ -59,6 +59,9 @@ var (
 	ErrStaleExecution    = errors.New("recovery: execution is not the latest")
 	ErrBadWorker         = errors.New("recovery: worker out of range")
 	ErrClosed            = errors.New("recovery: store is closed")
+	ErrOldFormat         = errors.New("recovery: store written by an older bxwasm (format 1, without checksums)")
+	ErrChecksum          = errors.New("recovery: a stored snapshot fails its checksum")
+	ErrNotStore          = errors.New("recovery: directory is not a bxwasm store")
 )
 
 // PartitionOf is the partition (0..n-1) that holds the snapshots of key of step: xxhash64 of

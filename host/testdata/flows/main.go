@@ -42,6 +42,11 @@ func init() {
 	}, "n", "size", "sleep_millis")
 	bx.Register("sum", func() *bx.Dataflow { return sumFlow("sum", bx.TestingSource([]string{"a"}, 1), "") })
 	bx.Register("sum_file", func(path string) *bx.Dataflow { return sumFlow("sum", bx.FileSource(path), "") }, "path")
+	bx.Register("sum_copy", func(glob, copy string) *bx.Dataflow {
+		flow, in := sumFlowIn("sum", bx.DirSource(glob), "")
+		bx.Output("copy", in, bx.FileSink(copy))
+		return flow
+	}, "glob", "copy")
 	bx.Register("boom_file", func(path string) *bx.Dataflow { return sumFlow("boom", bx.FileSource(path), "state") }, "path")
 	bx.Register("boom", func(where string) *bx.Dataflow { return sumFlow("boom", bx.TestingSource([]string{"a"}, 1), where) }, "where")
 	bx.Register("factory", factory, "n", "name", "ratio", "on")
@@ -81,6 +86,12 @@ func init() {
 // EOF. where names a place to panic: "map" (on item "bad:0"), "state" (for
 // key "bad").
 func sumFlow(id string, src bx.Source[string], where string) *bx.Dataflow {
+	flow, _ := sumFlowIn(id, src, where)
+	return flow
+}
+
+// sumFlowIn is sumFlow and its input stream, for flows that add steps.
+func sumFlowIn(id string, src bx.Source[string], where string) (*bx.Dataflow, *bx.Stream[string]) {
 	flow := bx.NewDataflow(id)
 	in := bx.Input("inp", flow, src)
 	keyed := bx.FlatMapBatch("parse", in, func(xs []string) []bx.KV[int] {
@@ -104,7 +115,7 @@ func sumFlow(id string, src bx.Source[string], where string) *bx.Dataflow {
 		return s
 	})
 	bx.Output("out", values(sums), bx.StdOutSink())
-	return flow
+	return flow, in
 }
 
 func values(s *bx.Stream[bx.KV[string]]) *bx.Stream[string] {
