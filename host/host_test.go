@@ -137,6 +137,10 @@ func TestGuestPanicsNameStepWorkerAndKey(t *testing.T) {
 			if se.Worker < 0 || se.Worker > 1 || !strings.Contains(err.Error(), "worker") {
 				t.Errorf("error does not name a worker: %v", err)
 			}
+			var ge *host.GuestError
+			if !errors.As(err, &ge) || ge.Message != se.Message || ge.Key != c.key || ge.HasKey != (c.key != "") {
+				t.Errorf("got guest error %+v in %v, want message %q and key %q", ge, err, se.Message, c.key)
+			}
 		})
 	}
 }

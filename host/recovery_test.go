@@ -213,6 +213,9 @@ func TestStoreOfAnotherFlowIsRefused(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("err %v, want one naming %q", err, c.want)
 			}
+			if !errors.Is(err, host.ErrStoreOtherFlow) {
+				t.Errorf("err %v is not host.ErrStoreOtherFlow", err)
+			}
 			after, _ := recovery.Inspect(ctx, dir)
 			if fmt.Sprint(after) != fmt.Sprint(before) {
 				t.Errorf("store changed:\n%+v\n%+v", before, after)
@@ -227,8 +230,8 @@ func TestStoreOfAnotherFlowIsRefused(t *testing.T) {
 		defer held.Close()
 		o := opts(t, 1)
 		o.WorkDir, o.RecoveryDir = work, dir
-		if err := host.Run(ctx, flows(t), "sum_file('sums.txt')", o); !errors.Is(err, recovery.ErrLocked) {
-			t.Errorf("err %v, want ErrLocked", err)
+		if err := host.Run(ctx, flows(t), "sum_file('sums.txt')", o); !errors.Is(err, host.ErrStoreLocked) {
+			t.Errorf("err %v, want host.ErrStoreLocked", err)
 		}
 	})
 }
