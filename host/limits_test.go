@@ -33,8 +33,12 @@ func TestValidate(t *testing.T) {
 		{"largest item", func(o *host.Options) { o.MaxItemSizeMiB = 1024 }, ""},
 		{"item limit over 1 GiB", func(o *host.Options) { o.MaxItemSizeMiB = 1025 }, "max item size (MiB) must be between 1 and 1024, got 1025"},
 		{"negative memory total", func(o *host.Options) { o.MemoryTotalMiB = -1 }, "memory total (MiB) must be between 0 and"},
-		{"memory within total", func(o *host.Options) { o.LocalProcesses, o.WorkersPerProcess, o.MemoryLimitMiB, o.MemoryTotalMiB = 2, 4, 128, 1024 }, ""},
-		{"memory over total", func(o *host.Options) { o.LocalProcesses, o.WorkersPerProcess, o.MemoryLimitMiB, o.MemoryTotalMiB = 2, 4, 128, 1023 },
+		{"memory within total", func(o *host.Options) {
+			o.LocalProcesses, o.WorkersPerProcess, o.MemoryLimitMiB, o.MemoryTotalMiB = 2, 4, 128, 1024
+		}, ""},
+		{"memory over total", func(o *host.Options) {
+			o.LocalProcesses, o.WorkersPerProcess, o.MemoryLimitMiB, o.MemoryTotalMiB = 2, 4, 128, 1023
+		},
 			"2 process(es) × 4 worker(s) × 128 MiB (--memory-limit) = 1024 MiB of guest memory, more than the --memory-total budget (1023 MiB)"},
 		{"negative join timeout", func(o *host.Options) { o.JoinTimeout = -time.Second }, "join timeout must not be negative, got -1s"},
 	}
