@@ -94,7 +94,7 @@ type moduleFlags struct {
 // limitFlags bound what a run may use.
 type limitFlags struct {
 	MemoryTotal int `env:"BXWASM_MEMORY_TOTAL" placeholder:"MiB" help:"Guest memory all processes of the run on this machine may use together, in MiB: processes × workers × --memory-limit must fit (default: the machine's memory, on Linux)."`
-	MaxItemSize int `default:"${max_item_size}" env:"BXWASM_MAX_ITEM_SIZE" placeholder:"MiB" help:"Largest item, key and value, a step may send to another worker, in MiB (at most ${max_max_item_size}); a bigger one fails the run."`
+	MaxItemSize int `default:"${max_item_size}" env:"BXWASM_MAX_ITEM_SIZE" help:"Largest item, key and value, a step may send to another worker, in MiB (at most ${max_max_item_size}); a bigger one fails the run."`
 }
 
 // defaultVars give the flags their defaults and bounds, from host's.
