@@ -15,11 +15,6 @@ import (
 	"github.com/bxwasm/bxwasm/internal/transport"
 )
 
-// RemoteError is returned by a process of a clustered run that stopped
-// because another process failed; the other process reports the error
-// itself.
-type RemoteError = cluster.RemoteError
-
 // runCluster runs this process's share of a clustered run: it joins the
 // other processes over NATS, agrees with them on partitions, and stops
 // them all on the first failure anywhere.
@@ -55,6 +50,7 @@ func (r *runner) runCluster(ctx context.Context, cfg engine.Config, watch []<-ch
 		return err
 	}
 	defer tr.Close()
+	tr.SetMaxItemSize(r.opts.MaxItemSizeMiB << 20)
 	if err := tr.AwaitPeers(ctx); err != nil {
 		return err
 	}
@@ -67,9 +63,9 @@ func (r *runner) runCluster(ctx context.Context, cfg engine.Config, watch []<-ch
 		mesh.Done()
 		err = fin.Wait(ctx, nc, r.opts.ProcessID, mesh.Watch())
 	}
-	var remote *RemoteError
+	var remote *cluster.RemoteError
 	if err != nil && !errors.As(err, &remote) {
-		mesh.Abort(err)
+		mesh.Abort(r.exported(err))
 	}
 	return err
 }

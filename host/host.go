@@ -30,12 +30,12 @@ var ErrNondeterministic = errors.New("host: flow is not deterministic")
 // a factory call with literal arguments ("get_flow('in.txt')"); "" means
 // "flow".
 func Run(ctx context.Context, module, flowSpec string, opts Options) error {
-	r, err := prepare(ctx, module, flowSpec, &opts, nil)
+	r, err := prepare(ctx, module, flowSpec, opts, nil)
 	if err != nil {
-		return err
+		return exported(err)
 	}
 	defer r.close(ctx)
-	return recoveryError(r.run(ctx))
+	return r.exported(r.run(ctx))
 }
 
 // run is one prepared run: a runtime, a built instance per worker, a plan.
@@ -50,8 +50,9 @@ type runner struct {
 	stop <-chan struct{}
 }
 
-func prepare(ctx context.Context, module, flowSpec string, opts *Options, test *testIO) (*runner, error) {
-	if err := opts.Validate(); err != nil {
+func prepare(ctx context.Context, module, flowSpec string, given Options, test *testIO) (*runner, error) {
+	opts := given.withDefaults()
+	if err := opts.check(); err != nil {
 		return nil, err
 	}
 	if flowSpec == "" {
@@ -61,7 +62,7 @@ func prepare(ctx context.Context, module, flowSpec string, opts *Options, test *
 	if err != nil {
 		return nil, err
 	}
-	r := &runner{opts: opts}
+	r := &runner{opts: &opts}
 	opts.Watchdog.table().SetFirstWorker(opts.ProcessID * opts.WorkersPerProcess)
 	if err := r.load(ctx, module, opts.WorkersPerProcess); err != nil {
 		r.close(ctx)
@@ -221,6 +222,7 @@ func (r *runner) run(ctx context.Context) error {
 	} else {
 		local := transport.NewLocal(len(r.insts))
 		defer local.Close()
+		local.SetMaxItemSize(r.opts.MaxItemSizeMiB << 20)
 		for i := range r.insts {
 			cfg.Endpoints = append(cfg.Endpoints, local.Endpoint(i))
 		}

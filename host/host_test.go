@@ -137,6 +137,10 @@ func TestGuestPanicsNameStepWorkerAndKey(t *testing.T) {
 			if named := fmt.Sprintf("failed on worker %d", se.Worker); se.Worker < 0 || se.Worker > 1 || !strings.Contains(err.Error(), named) {
 				t.Errorf("error does not name worker %d: %v", se.Worker, err)
 			}
+			var ge *host.GuestError
+			if !errors.As(err, &ge) || ge.Message != se.Message || ge.Key != c.key || ge.HasKey != (c.key != "") {
+				t.Errorf("got guest error %+v in %v, want message %q and key %q", ge, err, se.Message, c.key)
+			}
 		})
 	}
 }

@@ -50,8 +50,9 @@ func flowInfo(f abi.FlowInfo) FlowInfo {
 }
 
 // Inspect loads a module and describes it without running anything.
-func Inspect(ctx context.Context, module string, opts Options) (*ModuleInfo, error) {
-	if err := opts.Validate(); err != nil {
+func Inspect(ctx context.Context, module string, given Options) (*ModuleInfo, error) {
+	opts := given.withDefaults()
+	if err := opts.check(); err != nil {
 		return nil, err
 	}
 	rt, err := newRuntime(ctx, &opts)
@@ -61,16 +62,16 @@ func Inspect(ctx context.Context, module string, opts Options) (*ModuleInfo, err
 	defer rt.Close(ctx)
 	mod, err := rt.Load(ctx, module)
 	if err != nil {
-		return nil, err
+		return nil, exported(err)
 	}
 	inst, err := mod.InstantiateWatched(ctx, opts.Watchdog.table().Slot(0))
 	if err != nil {
-		return nil, err
+		return nil, exported(err)
 	}
 	defer inst.Close(ctx)
 	flows, err := inst.ListFlows(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("listing flows of %s: %w", module, err)
+		return nil, exported(fmt.Errorf("listing flows of %s: %w", module, err))
 	}
 	info := mod.Info()
 	mi := &ModuleInfo{Path: info.Path, Size: info.Size, ABIVersion: inst.ABIVersion(), Imports: info.Imports}

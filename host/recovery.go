@@ -11,57 +11,9 @@ import (
 	"time"
 
 	"github.com/bxwasm/bxwasm/internal/abi"
-	"github.com/bxwasm/bxwasm/internal/connectors"
 	"github.com/bxwasm/bxwasm/internal/engine"
 	"github.com/bxwasm/bxwasm/internal/recovery"
 )
-
-// Recovery errors a caller must tell apart, matched with errors.Is on what
-// Run returns (the error's message is the detailed one underneath).
-var (
-	// ErrStoreLocked: another run is using the recovery directory.
-	ErrStoreLocked = errors.New("host: the recovery store is in use by another run")
-	// ErrForeignStore: the recovery directory belongs to another flow, or
-	// holds state of steps this flow does not have.
-	ErrForeignStore = errors.New("host: the recovery store belongs to another flow")
-	// ErrStoreDamaged: a snapshot fails its checksum, or a row of the store
-	// could not have been written by a run: the store was changed outside
-	// bxwasm, and resuming from it would restore wrong state.
-	ErrStoreDamaged = errors.New("host: the recovery store is damaged")
-	// ErrSourceChanged: an input file is not the one the snapshot read (it
-	// shrank, its bytes before the stored position changed, or it is gone).
-	// Options.ResetSources accepts the change.
-	ErrSourceChanged = errors.New("host: an input file changed since the snapshot")
-)
-
-// recoveryKinds maps the internal errors to the kind Run reports.
-var recoveryKinds = []struct {
-	kind  error
-	cause []error
-}{
-	{ErrStoreLocked, []error{recovery.ErrLocked}},
-	{ErrForeignStore, []error{recovery.ErrFlowMismatch, engine.ErrForeignState}},
-	{ErrStoreDamaged, []error{recovery.ErrChecksum, recovery.ErrCorrupt}},
-	{ErrSourceChanged, []error{connectors.ErrSourceChanged, engine.ErrGonePartition}},
-}
-
-// kindError is an error that also matches kind.
-type kindError struct{ kind, err error }
-
-func (e *kindError) Error() string   { return e.err.Error() }
-func (e *kindError) Unwrap() []error { return []error{e.kind, e.err} }
-
-// recoveryError makes err match the recovery error kind of its cause.
-func recoveryError(err error) error {
-	for _, k := range recoveryKinds {
-		for _, c := range k.cause {
-			if errors.Is(err, c) {
-				return &kindError{kind: k.kind, err: err}
-			}
-		}
-	}
-	return err
-}
 
 // checkResets checks Options.ResetSources against the flow: each must name
 // an input step, and a run without RecoveryDir has nothing to reset.

@@ -235,6 +235,9 @@ func TestStoreOfAnotherFlowIsRefused(t *testing.T) {
 			if !errors.Is(err, host.ErrForeignStore) || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("err %v, want ErrForeignStore naming %q", err, c.want)
 			}
+			if !errors.Is(err, host.ErrForeignStore) {
+				t.Errorf("err %v is not host.ErrForeignStore", err)
+			}
 			after, _ := recovery.Inspect(ctx, dir)
 			if fmt.Sprint(after) != fmt.Sprint(before) {
 				t.Errorf("store changed:\n%+v\n%+v", before, after)

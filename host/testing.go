@@ -34,13 +34,13 @@ func (o TestOutputs) Strings(step string) []string {
 // Bytewax's bytewax.testing.run_main.
 func TestRun(ctx context.Context, module, flowSpec string, inputs TestInputs, opts Options) (TestOutputs, error) {
 	t := &testIO{inputs: inputs, captures: map[string]*connectors.Capture{}}
-	r, err := prepare(ctx, module, flowSpec, &opts, t)
+	r, err := prepare(ctx, module, flowSpec, opts, t)
 	if err != nil {
-		return nil, err
+		return nil, exported(err)
 	}
 	defer r.close(ctx)
 	if err := r.run(ctx); err != nil {
-		return nil, err
+		return nil, r.exported(err)
 	}
 	out := TestOutputs{}
 	for id, c := range t.captures {

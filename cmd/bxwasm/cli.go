@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"net"
 	"strconv"
 	"time"
 
@@ -57,24 +59,25 @@ snapshots it and exits 0; a second one stops at once.`
 // runCmd is `bxwasm run`.
 type runCmd struct {
 	Target            string        `arg:"" name:"MODULE[:FLOW]" help:"Module path, then optionally ':' and a flow name or factory call."`
-	WorkersPerProcess int           `short:"w" default:"1" env:"BXWASM_WORKERS_PER_PROCESS" help:"Number of workers, each with its own guest instance."`
-	EpochInterval     epochInterval `short:"s" aliases:"snapshot-interval" default:"10s" env:"BXWASM_EPOCH_INTERVAL" help:"How often inputs close an epoch, and state is snapshotted with -r (alias --snapshot-interval): a duration (500ms, 1m) or seconds (0.5)."`
+	WorkersPerProcess int           `short:"w" default:"${workers_per_process}" env:"BXWASM_WORKERS_PER_PROCESS" help:"Number of workers, each with its own guest instance (at most ${max_workers_per_process})."`
+	EpochInterval     epochInterval `short:"s" aliases:"snapshot-interval" default:"${epoch_interval}" env:"BXWASM_EPOCH_INTERVAL" help:"How often inputs close an epoch, and state is snapshotted with -r (alias --snapshot-interval): a duration (500ms, 1m) or seconds (0.5); at least ${min_epoch_interval}."`
 	RecoveryDirectory string        `short:"r" aliases:"sqlite-directory" type:"path" env:"BXWASM_RECOVERY_DIRECTORY" placeholder:"DIR" help:"Snapshot state into the SQLite store in DIR every epoch, and resume from it (created if missing or empty; alias --sqlite-directory)."`
 	BackupInterval    time.Duration `default:"0s" env:"BXWASM_BACKUP_INTERVAL" help:"With -r, how long to keep snapshots after newer ones replaced them."`
 	ResetSource       []string      `sep:"," env:"BXWASM_RESET_SOURCES" placeholder:"STEP" help:"With -r, read input step STEP from the start of its files instead of its stored position (after a file changed); repeatable."`
 	moduleFlags
+	resourceFlags
 	AllowPath []string `sep:"," env:"BXWASM_ALLOW_PATHS" placeholder:"DIR" help:"Directories host connectors may read and write besides the working directory."`
 	clusterFlags
 }
 
 // clusterFlags are the flags of a run on several processes.
 type clusterFlags struct {
-	Processes   int           `short:"p" default:"1" env:"BXWASM_PROCESSES" help:"Number of processes to start on this machine, each with --workers-per-process workers; an embedded NATS server carries data between them."`
+	Processes   int           `short:"p" default:"${processes}" env:"BXWASM_PROCESSES" help:"Number of processes to start on this machine (at most ${max_local_processes}), each with --workers-per-process workers; an embedded NATS server carries data between them."`
 	ProcessID   int           `short:"i" default:"-1" env:"BXWASM_PROCESS_ID" help:"This process's index in a manual cluster (with -a). In Kubernetes it may come from BXWASM_POD_NAME minus BXWASM_STATEFULSET_NAME-."`
 	Addresses   string        `short:"a" env:"BXWASM_ADDRESSES" placeholder:"HOST:PORT[/ROUTEPORT];..." help:"Addresses of every process of a manual cluster, ';'-separated; each process embeds a NATS server at its own address, and takes routes from the others at ROUTEPORT (default: the first port above PORT that no listed address uses). May come from a file named by BXWASM_HOSTFILE_PATH."`
 	NATS        string        `name:"nats" env:"BXWASM_NATS_URL" placeholder:"URL" help:"Use this NATS deployment instead of embedding one; credentials may be in the URL (nats://user:pass@host:4222, nats://token@host:4222)."`
 	NATSCreds   string        `name:"nats-creds" type:"existingfile" env:"BXWASM_NATS_CREDS" placeholder:"FILE" help:"NATS credentials file (user JWT and NKey seed) for --nats."`
-	JoinTimeout time.Duration `default:"30s" env:"BXWASM_JOIN_TIMEOUT" help:"How long the processes of a cluster wait for each other to come up."`
+	JoinTimeout time.Duration `default:"${join_timeout}" env:"BXWASM_JOIN_TIMEOUT" help:"How long the processes of a cluster wait for each other to come up."`
 	Stats       bool          `env:"BXWASM_STATS" help:"When a -p run ends, print what its embedded NATS server carried."`
 	// The secret itself may come from BXWASM_CLUSTER_SECRET, which is no
 	// flag: a secret on the command line is visible to every user.
@@ -92,28 +95,109 @@ type inspectCmd struct {
 
 // moduleFlags are the flags of every command that loads a module.
 type moduleFlags struct {
-	MemoryLimit int    `default:"256" env:"BXWASM_MEMORY_LIMIT" help:"Memory limit of each guest instance, in MiB."`
+	MemoryLimit int    `default:"${memory_limit}" env:"BXWASM_MEMORY_LIMIT" help:"Memory limit of each guest instance, in MiB (at most ${max_memory_limit})."`
 	CacheDir    string `env:"BXWASM_CACHE_DIR" placeholder:"DIR" help:"Cache of compiled code; '-' turns it off (default: the user cache directory/bxwasm)."`
 	limitFlags
+}
+
+// resourceFlags bound what a run may use.
+type resourceFlags struct {
+	MemoryTotal int `env:"BXWASM_MEMORY_TOTAL" placeholder:"MiB" help:"Guest memory all processes of the run on this machine may use together, in MiB: processes × workers × --memory-limit must fit (default: the machine's memory, on Linux)."`
+	MaxItemSize int `default:"${max_item_size}" env:"BXWASM_MAX_ITEM_SIZE" help:"Largest item, key and value, a step may send to another worker, in MiB (at most ${max_max_item_size}); a bigger one fails the run."`
+}
+
+// defaultVars give the flags their defaults and bounds, from host's.
+var defaultVars = kong.Vars{
+	"workers_per_process":     strconv.Itoa(host.DefaultWorkersPerProcess),
+	"max_workers_per_process": strconv.Itoa(host.MaxWorkersPerProcess),
+	"epoch_interval":          host.DefaultEpochInterval.String(),
+	"min_epoch_interval":      host.MinEpochInterval.String(),
+	"processes":               strconv.Itoa(host.DefaultProcesses),
+	"max_local_processes":     strconv.Itoa(host.MaxLocalProcesses),
+	"join_timeout":            host.DefaultJoinTimeout.String(),
+	"memory_limit":            strconv.Itoa(host.DefaultMemoryLimitMiB),
+	"max_memory_limit":        strconv.Itoa(host.MaxMemoryLimitMiB),
+	"max_item_size":           strconv.Itoa(host.DefaultMaxItemSizeMiB),
+	"max_max_item_size":       strconv.Itoa(host.MaxItemSizeMiB),
 }
 
 // Help is the long help of the run command.
 func (c *runCmd) Help() string { return runDetail }
 
-// Validate refuses values that host.Options would read as "default".
+// Validate checks every flag of the run, and the guest memory of the
+// processes it would start on this machine, before anything starts.
 func (c *runCmd) Validate() error {
-	if c.WorkersPerProcess < 1 {
-		return fmt.Errorf("--workers-per-process must be at least 1, got %d", c.WorkersPerProcess)
+	for _, err := range []error{
+		flagRange("--workers-per-process", c.WorkersPerProcess, 1, host.MaxWorkersPerProcess),
+		flagRange("--processes", c.Processes, 1, host.MaxLocalProcesses),
+		c.moduleFlags.Validate(),
+		flagRange("--memory-total", c.MemoryTotal, 0, math.MaxInt32),
+		flagRange("--max-item-size", c.MaxItemSize, 1, host.MaxItemSizeMiB),
+		c.validateDurations(),
+	} {
+		if err != nil {
+			return err
+		}
 	}
-	return c.moduleFlags.Validate()
+	return host.CheckMemory(c.localProcesses(), c.WorkersPerProcess, c.MemoryLimit, c.MemoryTotal)
 }
 
-// Validate refuses values that host.Options would read as "default".
+func (c *runCmd) validateDurations() error {
+	switch d := time.Duration(c.EpochInterval); {
+	case d < host.MinEpochInterval:
+		return fmt.Errorf("--epoch-interval must be at least %s, got %s", host.MinEpochInterval, d)
+	case c.BackupInterval < 0:
+		return fmt.Errorf("--backup-interval must not be negative, got %s", c.BackupInterval)
+	case c.JoinTimeout < 0:
+		return fmt.Errorf("--join-timeout must not be negative, got %s", c.JoinTimeout)
+	}
+	return nil
+}
+
+// Validate checks the flags of every command that loads a module.
 func (f moduleFlags) Validate() error {
-	if f.MemoryLimit < 1 {
-		return fmt.Errorf("--memory-limit must be at least 1 MiB, got %d", f.MemoryLimit)
+	if err := flagRange("--memory-limit", f.MemoryLimit, 1, host.MaxMemoryLimitMiB); err != nil {
+		return err
 	}
 	return f.limitFlags.Validate()
+}
+
+// flagRange checks that a flag's value is in [lo, hi].
+func flagRange(flag string, v, lo, hi int) error {
+	if v < lo || v > hi {
+		return fmt.Errorf("%s must be between %d and %d, got %d", flag, lo, hi, v)
+	}
+	return nil
+}
+
+// localProcesses is the number of processes of the run on this machine:
+// -p's, or in a manual cluster the addresses on loopback (at least this
+// process).
+func (c *runCmd) localProcesses() int {
+	addrs, err := c.addresses()
+	if err != nil || len(addrs) == 0 {
+		return c.Processes
+	}
+	n := 0
+	for _, a := range addrs {
+		if loopback(a) {
+			n++
+		}
+	}
+	return max(n, 1)
+}
+
+// loopback reports whether host:port names this machine's loopback.
+func loopback(addr string) bool {
+	h, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
 }
 
 // options turns the flags into host options.
@@ -125,15 +209,10 @@ func (c *runCmd) options(s streams) host.Options {
 	o.RecoveryDir = c.RecoveryDirectory
 	o.BackupInterval = c.BackupInterval
 	o.ResetSources = c.ResetSource
+	o.MemoryTotalMiB = c.MemoryTotal
+	o.LocalProcesses = c.localProcesses()
+	o.MaxItemSizeMiB = c.MaxItemSize
 	return o
-}
-
-// Validate checks the cluster flags on their own.
-func (f clusterFlags) Validate() error {
-	if f.Processes < 1 {
-		return fmt.Errorf("--processes must be at least 1, got %d", f.Processes)
-	}
-	return nil
 }
 
 func (f moduleFlags) options(s streams) host.Options {

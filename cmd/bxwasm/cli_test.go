@@ -15,7 +15,8 @@ import (
 // TestOptions checks how flags and environment variables become
 // host.Options.
 func TestOptions(t *testing.T) {
-	base := host.Options{WorkersPerProcess: 1, EpochInterval: 10 * time.Second, MemoryLimitMiB: 256, MaxModuleSize: 64 << 20}
+	base := host.Options{WorkersPerProcess: 1, EpochInterval: 10 * time.Second, MemoryLimitMiB: 256,
+		LocalProcesses: 1, MaxItemSizeMiB: 64, MaxModuleSize: 64 << 20}
 	with := func(f func(o *host.Options)) host.Options {
 		o := base
 		f(&o)
@@ -42,10 +43,20 @@ func TestOptions(t *testing.T) {
 		{"cache dir", []string{"--cache-dir=/tmp/c"}, nil, with(func(o *host.Options) { o.CacheDir = "/tmp/c" })},
 		{"cache off from env", nil, map[string]string{"BXWASM_CACHE_DIR": "-"}, with(func(o *host.Options) { o.CacheDir = "-" })},
 		{"max module size", []string{"--max-module-size=2"}, nil, with(func(o *host.Options) { o.MaxModuleSize = 2 << 20 })},
+		{"memory total", []string{"--memory-total=1024"}, nil, with(func(o *host.Options) { o.MemoryTotalMiB = 1024 })},
+		{"memory total from env", nil, map[string]string{"BXWASM_MEMORY_TOTAL": "2048"}, with(func(o *host.Options) { o.MemoryTotalMiB = 2048 })},
+		{"max item size", []string{"--max-item-size=3"}, nil, with(func(o *host.Options) { o.MaxItemSizeMiB = 3 })},
+		{"max item size from env", nil, map[string]string{"BXWASM_MAX_ITEM_SIZE": "5"}, with(func(o *host.Options) { o.MaxItemSizeMiB = 5 })},
+		{"local processes", []string{"-p3"}, nil, with(func(o *host.Options) { o.LocalProcesses = 3 })},
+		{"loopback addresses are local", []string{"-a", "127.0.0.1:2101;localhost:2103;[::1]:2105;10.1.1.1:2101"}, nil,
+			with(func(o *host.Options) { o.LocalProcesses = 3 })},
+		{"remote addresses count this process", []string{"-a", "10.1.1.1:2101;10.1.1.2:2101"}, nil,
+			with(func(o *host.Options) { o.LocalProcesses = 1 })},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			for _, k := range []string{"BXWASM_WORKERS_PER_PROCESS", "BXWASM_EPOCH_INTERVAL", "BXWASM_MEMORY_LIMIT", "BXWASM_ALLOW_PATHS", "BXWASM_CACHE_DIR"} {
+			for _, k := range []string{"BXWASM_WORKERS_PER_PROCESS", "BXWASM_EPOCH_INTERVAL", "BXWASM_MEMORY_LIMIT", "BXWASM_ALLOW_PATHS",
+				"BXWASM_CACHE_DIR", "BXWASM_MEMORY_TOTAL", "BXWASM_MAX_ITEM_SIZE", "BXWASM_PROCESSES", "BXWASM_ADDRESSES", "BXWASM_HOSTFILE_PATH"} {
 				t.Setenv(k, tt.env[k])
 				if _, ok := tt.env[k]; !ok {
 					unsetenv(t, k)

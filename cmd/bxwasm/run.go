@@ -56,6 +56,7 @@ func parser(c *cli, s streams) (*kong.Kong, error) {
 		kong.Writers(s.out, s.err),
 		kong.Exit(func(code int) { panic(exitCode(code)) }),
 		kong.Vars{"version": versionString()},
+		defaultVars,
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
 	)
 }

@@ -6,7 +6,8 @@ import (
 
 // Local connects the workers of one process through memory.
 type Local struct {
-	eps []*localEndpoint
+	eps   []*localEndpoint
+	limit itemLimit
 }
 
 // NewLocal returns a transport between n workers in this process.
@@ -17,6 +18,11 @@ func NewLocal(n int) *Local {
 	}
 	return l
 }
+
+// SetMaxItemSize makes Send refuse, with an *ItemSizeError, messages
+// holding an item over n bytes (key and value); 0, the default, allows
+// any. Call it before the first Send.
+func (l *Local) SetMaxItemSize(n int) { l.limit = itemLimit(n) }
 
 // Endpoint returns worker i's endpoint.
 func (l *Local) Endpoint(i int) Endpoint { return l.eps[i] }
@@ -37,6 +43,9 @@ type localEndpoint struct {
 
 func (e *localEndpoint) Send(to int, m Message) error {
 	m.From = e.index
+	if err := e.net.limit.check(to, &m); err != nil {
+		return err
+	}
 	dst := e.net.eps[to]
 	e.inFlight.Add(int64(m.Size()))
 	return dst.in.put(m)

@@ -57,24 +57,29 @@ func (e *LossError) Is(target error) bool { return target == ErrLost }
 //	ack.<i>    credit returned to worker i by remote receivers
 //	hello.<i>  answered once worker i's subscriptions are in place
 //
-// Messages between two local workers stay in memory, as with Local. Close
+// A frame longer than the server's max_payload (1 MiB by default) is sent
+// in chunks and reassembled by its receiver, so items of any size up to
+// the item limit pass any server. Messages between two local workers stay
+// in memory, as with Local. Close
 // the transport before the connection: a connection that disconnects or
 // closes while the transport is open is reported on Err.
 type NATS struct {
-	nc        *nats.Conn
-	first     int
-	total     int
-	eps       []*natsEndpoint
-	dataSubj  []string // data subject per global worker
-	ackSubj   []string // ack subject per global worker
-	helloSubj []string // hello subject per global worker
-	subs      []*nats.Subscription
-	status    chan nats.Status
-	errc      chan error
-	err       atomic.Pointer[error]
-	done      chan struct{}
-	wg        sync.WaitGroup
-	once      sync.Once
+	nc         *nats.Conn
+	maxPayload int // the server's largest message
+	limit      itemLimit
+	first      int
+	total      int
+	eps        []*natsEndpoint
+	dataSubj   []string // data subject per global worker
+	ackSubj    []string // ack subject per global worker
+	helloSubj  []string // hello subject per global worker
+	subs       []*nats.Subscription
+	status     chan nats.Status
+	errc       chan error
+	err        atomic.Pointer[error]
+	done       chan struct{}
+	wg         sync.WaitGroup
+	once       sync.Once
 }
 
 // NewNATS connects the local workers of one process to every other worker
@@ -88,7 +93,7 @@ func NewNATS(nc *nats.Conn, run string, first, local, total int) (*NATS, error) 
 		return nil, err
 	}
 	t := &NATS{
-		nc: nc, first: first, total: total,
+		nc: nc, maxPayload: int(nc.MaxPayload()), first: first, total: total,
 		errc: make(chan error, 1), done: make(chan struct{}),
 		status: nc.StatusChanged(nats.DISCONNECTED, nats.CLOSED),
 	}
@@ -115,6 +120,8 @@ func checkLayout(nc *nats.Conn, run string, first, local, total int) error {
 		return fmt.Errorf("%w: run id %q must be one NATS subject token", ErrConfig, run)
 	case first < 0 || local < 1 || total > maxIndex || first+local > total:
 		return fmt.Errorf("%w: workers [%d, %d) of %d", ErrConfig, first, first+local, total)
+	case nc.MaxPayload() <= 2*maxChunkHeader:
+		return fmt.Errorf("%w: the server's max_payload of %d bytes is too small", ErrConfig, nc.MaxPayload())
 	}
 	return nil
 }
@@ -205,6 +212,11 @@ func (t *NATS) hello(ctx context.Context, i int) error {
 		}
 	}
 }
+
+// SetMaxItemSize makes Send refuse, with an *ItemSizeError, messages
+// holding an item over n bytes (key and value); 0, the default, allows
+// any up to MaxItemSize. Call it before the first Send.
+func (t *NATS) SetMaxItemSize(n int) { t.limit = itemLimit(n) }
 
 // Endpoint returns the endpoint of worker i, a GLOBAL index in this
 // process's range.

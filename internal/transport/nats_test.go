@@ -142,7 +142,7 @@ func TestNATSFIFOAndCredit(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs <- exchange(ps.ep(w), w, workers, perPair)
+			errs <- exchange(ps.ep(w), w, workers, perPair, 0)
 		}()
 	}
 	wg.Wait()
@@ -163,17 +163,17 @@ func TestNATSFIFOAndCredit(t *testing.T) {
 	ps.noErr(t)
 }
 
-// exchange sends perPair messages from worker w to every worker,
-// round-robin, while receiving and consuming its own, then receives until
-// every sender's messages have arrived.
-func exchange(ep Endpoint, w, workers, perPair int) error {
+// exchange sends perPair messages, with pad bytes of padding, from worker
+// w to every worker, round-robin, while receiving and consuming its own,
+// then receives until every sender's messages have arrived.
+func exchange(ep Endpoint, w, workers, perPair, pad int) error {
 	next := make([]uint64, workers)
 	var buf []Message
 	got, want := 0, workers*perPair
 	for sent := 0; sent < workers*perPair || got < want; {
 		if sent < workers*perPair {
 			to := sent % workers
-			if err := ep.Send(to, numbered(to, uint64(sent/workers), 0)); err != nil {
+			if err := ep.Send(to, numbered(to, uint64(sent/workers), pad)); err != nil {
 				return err
 			}
 			sent++
@@ -340,6 +340,13 @@ func TestNATSDetectsFaults(t *testing.T) {
 		{"garbage", [][]byte{{1, 2, 3}}, ErrWire, ""},
 		{"misrouted", [][]byte{frameOf(0, 3, 0)}, ErrWire, ""},
 		{"from a local worker", [][]byte{frameOf(3, 2, 0)}, ErrWire, ""},
+		{"chunk out of place", [][]byte{appendChunk(nil, chunk{From: 0, Size: 10, Offset: 4, Data: []byte("abc")})}, ErrWire,
+			"transport: message to worker 2: transport: malformed frame: chunk at 4 of a 10-byte frame from worker 0, want one at 0 of 0"},
+		{"chunk of another size", [][]byte{appendChunk(nil, chunk{From: 0, Size: 10, Data: []byte("abc")}),
+			appendChunk(nil, chunk{From: 0, Size: 11, Offset: 3, Data: []byte("abc")})}, ErrWire, ""},
+		{"chunk from a local worker", [][]byte{appendChunk(nil, chunk{From: 3, Size: 3, Data: []byte("abc")})}, ErrWire, ""},
+		{"chunks of garbage", [][]byte{appendChunk(nil, chunk{From: 0, Size: 4, Data: []byte("ab")}),
+			appendChunk(nil, chunk{From: 0, Size: 4, Offset: 2, Data: []byte("cd")})}, ErrWire, ""},
 	}
 	for k, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -432,15 +439,68 @@ func TestAwaitPeersCancelled(t *testing.T) {
 	}
 }
 
-// TestNATSMessageTooLarge refuses a message over the server's maximum
-// payload loudly instead of splitting it.
-func TestNATSMessageTooLarge(t *testing.T) {
+// TestNATSChunksLargeFrames sends frames of about three times the
+// server's max_payload between 2 processes x 2 workers, every worker to
+// every worker at once, so that the chunks of two senders interleave at
+// each receiver: every message arrives whole, in order, and credit returns.
+func TestNATSChunksLargeFrames(t *testing.T) {
+	const workers, perPair, pad = 4, 50, 3000
 	s := runServerWith(t, server.Options{MaxPayload: 1024})
-	ps := startProcs(t, s, "large", 2, 1)
-	if err := ps.ep(0).Send(1, numbered(1, 0, 2000)); !errors.Is(err, nats.ErrMaxPayload) {
-		t.Fatalf("got %v, want ErrMaxPayload", err)
+	ps := startProcs(t, s, "chunks", 2, 2)
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- exchange(ps.ep(w), w, workers, perPair, pad)
+		}()
 	}
-	if err := waitErr(t, ps[0]); !errors.Is(err, nats.ErrMaxPayload) {
-		t.Errorf("Err: got %v, want ErrMaxPayload", err)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, 10*time.Second, "credit to return", func() bool {
+		for w := range workers {
+			if ps.ep(w).InFlight() != 0 {
+				return false
+			}
+		}
+		return true
+	})
+	ps.noErr(t)
+	if v, _ := s.Varz(nil); v.InMsgs < workers*perPair*4 {
+		t.Errorf("the server saw %d messages: frames were not chunked", v.InMsgs)
+	}
+}
+
+// TestItemLimit refuses a message with an item over the limit, in memory
+// and over NATS, before anything is counted in flight.
+func TestItemLimit(t *testing.T) {
+	const limit = 1000
+	local := NewLocal(2)
+	local.SetMaxItemSize(limit)
+	ps := startProcs(t, runServer(t), "limit", 2, 1)
+	ps[0].SetMaxItemSize(limit)
+	for name, ep := range map[string]Endpoint{"local": local.Endpoint(0), "nats": ps.ep(0)} {
+		t.Run(name, func(t *testing.T) {
+			// numbered's item is a 1-byte key and a value of 1 + pad bytes.
+			if err := ep.Send(1, numbered(7, 1, limit-2)); err != nil {
+				t.Fatalf("an item of the limit: %v", err)
+			}
+			before := ep.InFlight()
+			err := ep.Send(1, numbered(7, 2, limit-1))
+			want := &ItemSizeError{From: 0, To: 1, Node: 7, Size: limit + 1, Limit: limit}
+			var got *ItemSizeError
+			if !errors.As(err, &got) || *got != *want || !errors.Is(err, ErrItemTooLarge) {
+				t.Fatalf("got %v, want %v", err, want)
+			}
+			if ep.InFlight() != before {
+				t.Errorf("a refused message counts %d bytes in flight", ep.InFlight()-before)
+			}
+		})
 	}
 }

@@ -28,9 +28,11 @@ type natsEndpoint struct {
 	inFlight atomic.Int64
 	seq      []uint64 // Send: next sequence number per receiver
 	buf      []byte   // Send: frame buffer
+	chunk    []byte   // Send: chunk buffer
 	data     *nats.Subscription
-	expect   []uint64 // onData: next sequence number per sender
-	acked    []uint64 // onAck: credit acked so far per receiver
+	expect   []uint64   // onData: next sequence number per sender
+	partial  []assembly // onData: frame being reassembled per sender
+	acked    []uint64   // onAck: credit acked so far per receiver
 	credit   struct {
 		sync.Mutex
 		consumed []uint64 // cumulative bytes consumed per remote sender
@@ -46,6 +48,7 @@ func newNATSEndpoint(t *NATS, index int) *natsEndpoint {
 	e := &natsEndpoint{
 		t: t, index: index, in: newInbox(),
 		seq: make([]uint64, t.total), expect: make([]uint64, t.total), acked: make([]uint64, t.total),
+		partial: make([]assembly, t.total),
 	}
 	e.credit.consumed = make([]uint64, t.total)
 	e.credit.sent = make([]uint64, t.total)
@@ -64,6 +67,9 @@ func (e *natsEndpoint) Send(to int, m Message) error {
 	if to < 0 || to >= e.t.total {
 		return fmt.Errorf("%w: send to worker %d of %d", ErrConfig, to, e.t.total)
 	}
+	if err := e.t.limit.check(to, &m); err != nil {
+		return err
+	}
 	e.inFlight.Add(int64(m.Size()))
 	if e.t.local(to) {
 		return e.t.eps[to-e.t.first].in.put(m)
@@ -73,12 +79,32 @@ func (e *natsEndpoint) Send(to int, m Message) error {
 	}
 	e.buf = appendFrame(e.buf[:0], &frame{To: to, Seq: e.seq[to], Msg: m})
 	e.seq[to]++
-	if err := e.t.nc.Publish(e.t.dataSubj[to], e.buf); err != nil {
+	if err := e.publish(e.t.dataSubj[to]); err != nil {
 		err = fmt.Errorf("transport: send from worker %d to worker %d: %w", e.index, to, err)
 		e.t.fail(err)
 		return err
 	}
 	return nil
+}
+
+// largeFrame is the size of frame buffer an endpoint does not keep
+// between sends.
+const largeFrame = 4 << 20
+
+// publish publishes the frame in e.buf on subj: in one message, or in
+// chunks when it is over the connection's largest payload.
+func (e *natsEndpoint) publish(subj string) error {
+	if len(e.buf) > largeFrame {
+		defer func() { e.buf, e.chunk = nil, nil }()
+	}
+	if len(e.buf) <= e.t.maxPayload {
+		return e.t.nc.Publish(subj, e.buf)
+	}
+	var err error
+	e.chunk, err = chunks(e.chunk, e.buf, e.index, e.t.maxPayload-maxChunkHeader, func(b []byte) error {
+		return e.t.nc.Publish(subj, b)
+	})
+	return err
 }
 
 // Receive returns credit consumed so far to remote senders, checks that
@@ -164,10 +190,55 @@ func (e *natsEndpoint) flushCreditLocked() {
 	}
 }
 
-// onData decodes a message from a remote worker, checks its sequence
-// number and queues it.
+// onData takes a frame, or a chunk of one, from a remote worker.
 func (e *natsEndpoint) onData(msg *nats.Msg) {
-	f, err := decodeFrame(msg.Data)
+	b := msg.Data
+	if len(b) > 0 && b[0] == chunkVersion {
+		var err error
+		if b, err = e.reassemble(b); err != nil {
+			e.t.fail(fmt.Errorf("transport: message to worker %d: %w", e.index, err))
+		}
+		if b == nil {
+			return
+		}
+	}
+	e.onFrame(b)
+}
+
+// assembly is a frame being reassembled from its chunks.
+type assembly struct {
+	frame []byte
+	size  int
+}
+
+// reassemble adds a chunk to its sender's frame and returns the frame
+// once it is whole, else nil.
+func (e *natsEndpoint) reassemble(b []byte) ([]byte, error) {
+	c, err := decodeChunk(b)
+	if err != nil {
+		return nil, err
+	}
+	if !e.t.remote(c.From) {
+		return nil, fmt.Errorf("%w: chunk from worker %d arrived at worker %d", ErrWire, c.From, e.index)
+	}
+	a := &e.partial[c.From]
+	if c.Offset != len(a.frame) || (c.Offset > 0 && c.Size != a.size) {
+		return nil, fmt.Errorf("%w: chunk at %d of a %d-byte frame from worker %d, want one at %d of %d",
+			ErrWire, c.Offset, c.Size, c.From, len(a.frame), a.size)
+	}
+	a.frame, a.size = append(a.frame, c.Data...), c.Size
+	if len(a.frame) < a.size {
+		return nil, nil
+	}
+	frame := a.frame
+	*a = assembly{}
+	return frame, nil
+}
+
+// onFrame decodes a frame from a remote worker, checks its sequence
+// number and queues its message.
+func (e *natsEndpoint) onFrame(b []byte) {
+	f, err := decodeFrame(b)
 	if err != nil {
 		e.t.fail(fmt.Errorf("transport: message to worker %d: %w", e.index, err))
 		return

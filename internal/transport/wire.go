@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -155,4 +156,75 @@ func (r *wireReader) end() error {
 		return fmt.Errorf("%w: %w", ErrWire, err)
 	}
 	return r.bad
+}
+
+// chunkVersion is the first byte of a chunk.
+const chunkVersion = 2
+
+// maxFrame bounds a reassembled frame: a batch of items of up to
+// MaxItemSize each is sent once it holds more than a few hundred KiB, so
+// no honest frame comes near it.
+const maxFrame = MaxItemSize + 16<<20
+
+// A frame longer than the NATS connection's largest payload travels as
+// chunks: consecutive messages on the receiver's data subject, each
+//
+//	version byte = 2
+//	from    uvarint   global index of the sending worker
+//	size    uvarint   the whole frame's length
+//	offset  uvarint   where the chunk's bytes start in the frame
+//	bytes   [rest]byte
+//
+// A sender's chunks arrive in order and are not interleaved with its other
+// frames to the same receiver (one goroutine sends them all), but may be
+// interleaved with other senders' messages.
+type chunk struct {
+	From         int
+	Size, Offset int
+	Data         []byte
+}
+
+// maxChunkHeader bounds the bytes of a chunk before its data.
+const maxChunkHeader = 1 + 3*binary.MaxVarintLen64
+
+// appendChunk encodes c at the end of b.
+func appendChunk(b []byte, c chunk) []byte {
+	w := abi.Writer{B: b}
+	w.Byte(chunkVersion)
+	w.Uvarint(uint64(c.From))
+	w.Uvarint(uint64(c.Size))
+	w.Uvarint(uint64(c.Offset))
+	w.Raw(c.Data)
+	return w.B
+}
+
+// decodeChunk decodes a chunk, whose data aliases b; a malformed one, or
+// one that does not fit in its frame, is an error wrapping ErrWire.
+func decodeChunk(b []byte) (chunk, error) {
+	r := wireReader{Reader: abi.NewReader(b)}
+	if v := r.Byte(); r.Err() == nil && v != chunkVersion {
+		return chunk{}, fmt.Errorf("%w: chunk version %d, want %d", ErrWire, v, chunkVersion)
+	}
+	c := chunk{From: r.index("sender"), Size: r.index("frame size"), Offset: r.index("chunk offset")}
+	c.Data = r.Raw(r.Len())
+	if err := r.end(); err != nil {
+		return chunk{}, err
+	}
+	if c.Size > maxFrame || c.Offset+len(c.Data) > c.Size || len(c.Data) == 0 {
+		return chunk{}, fmt.Errorf("%w: chunk of %d bytes at %d of a %d-byte frame", ErrWire, len(c.Data), c.Offset, c.Size)
+	}
+	return c, nil
+}
+
+// chunks calls publish with each chunk of frame, holding at most n of its
+// bytes, built in buf; it returns buf for reuse.
+func chunks(buf, frame []byte, from, n int, publish func([]byte) error) ([]byte, error) {
+	for off := 0; off < len(frame); off += n {
+		data := frame[off:min(off+n, len(frame))]
+		buf = appendChunk(buf[:0], chunk{From: from, Size: len(frame), Offset: off, Data: data})
+		if err := publish(buf); err != nil {
+			return buf, err
+		}
+	}
+	return buf, nil
 }

@@ -90,17 +90,85 @@ func TestAckRoundTrip(t *testing.T) {
 	}
 }
 
+// TestChunkBytes pins a chunk's encoding.
+func TestChunkBytes(t *testing.T) {
+	c := chunk{From: 3, Size: 300, Offset: 2, Data: []byte("ab")}
+	b := appendChunk(nil, c)
+	if want := []byte{2, 3, 0xac, 0x02, 2, 'a', 'b'}; !bytes.Equal(b, want) {
+		t.Fatalf("encoded % x, want % x", b, want)
+	}
+	got, err := decodeChunk(b)
+	if err != nil || got.From != c.From || got.Size != c.Size || got.Offset != c.Offset || string(got.Data) != "ab" {
+		t.Errorf("decoded %+v, %v; want %+v", got, err, c)
+	}
+}
+
+// TestDecodeChunkErrors refuses chunks that are malformed or do not fit
+// in their frame.
+func TestDecodeChunkErrors(t *testing.T) {
+	cases := []struct {
+		name string
+		b    []byte
+	}{
+		{"empty", nil},
+		{"frame version", appendChunk(nil, chunk{Size: 1, Data: []byte("a")})[1:]},
+		{"no data", appendChunk(nil, chunk{Size: 1})},
+		{"past the frame", appendChunk(nil, chunk{Size: 3, Offset: 2, Data: []byte("ab")})},
+		{"frame too large", appendChunk(nil, chunk{Size: maxFrame + 1, Data: []byte("a")})},
+		{"truncated header", []byte{chunkVersion, 0x80}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if _, err := decodeChunk(c.b); !errors.Is(err, ErrWire) {
+				t.Errorf("got %v, want ErrWire", err)
+			}
+		})
+	}
+}
+
+// TestChunks splits a frame into chunks of at most n bytes and checks they
+// cover it in order.
+func TestChunks(t *testing.T) {
+	frame := []byte("0123456789")
+	var got []chunk
+	_, err := chunks(nil, frame, 5, 4, func(b []byte) error {
+		c, err := decodeChunk(b)
+		c.Data = append([]byte(nil), c.Data...) // b is reused
+		got = append(got, c)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []chunk{{5, 10, 0, []byte("0123")}, {5, 10, 4, []byte("4567")}, {5, 10, 8, []byte("89")}}
+	if len(got) != len(want) {
+		t.Fatalf("got %d chunks, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i].From != want[i].From || got[i].Size != want[i].Size || got[i].Offset != want[i].Offset || !bytes.Equal(got[i].Data, want[i].Data) {
+			t.Errorf("chunk %d: got %+v, want %+v", i, got[i], want[i])
+		}
+	}
+}
+
 // FuzzDecodeMessage feeds arbitrary bytes to the frame decoder: it must not
 // panic, and whatever it accepts must encode back to the same bytes.
 func FuzzDecodeMessage(f *testing.F) {
 	f.Add(appendFrame(nil, &frame{To: 5, Seq: 7, Msg: Message{From: 2, Node: 3, Kind: Data, Epoch: 9, Part: 1, Batch: testBatch("a", "bc")}}))
 	f.Add(appendFrame(nil, &frame{To: 1, Msg: Message{Kind: Frontier, Epoch: math.MaxUint64}}))
 	f.Add(appendAck(nil, ack{1, 2}))
+	f.Add(appendChunk(nil, chunk{From: 1, Size: 5, Offset: 3, Data: []byte("ab")}))
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if a, err := decodeAck(b); err == nil {
 			if again, err := decodeAck(appendAck(nil, a)); err != nil || again != a {
 				t.Errorf("ack round trip: got %+v, %v, want %+v", again, err, a)
+			}
+		}
+		if c, err := decodeChunk(b); err == nil {
+			again, err := decodeChunk(appendChunk(nil, c))
+			if err != nil || again.From != c.From || again.Size != c.Size || again.Offset != c.Offset || !bytes.Equal(again.Data, c.Data) {
+				t.Errorf("chunk round trip: got %+v, %v, want %+v", again, err, c)
 			}
 		}
 		fr, err := decodeFrame(b)
