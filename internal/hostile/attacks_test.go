@@ -144,6 +144,44 @@ func attacks() []attack {
 			want:   []string{"imports env.abort, which this host does not provide"},
 			within: 30 * time.Second,
 		},
+		// Resources.
+		{
+			name: "an item over --max-item-size fails alike in one process and over NATS (one process)", module: loops,
+			args:   runArgs("big(3)", "-w2", "--max-item-size", "2"),
+			want:   []string{`step "big.spread" (redistribute) failed on worker 0: an item of 3145728 bytes (3.0 MiB) is over the largest item size, 2 MiB (--max-item-size)`},
+			within: 30 * time.Second,
+		},
+		{
+			name: "an item over --max-item-size fails alike in one process and over NATS (-p2)", module: loops,
+			args:   runArgs("big(3)", "-p2", "--max-item-size", "2"),
+			want:   []string{`step "big.spread" (redistribute) failed on worker 0: an item of 3145728 bytes (3.0 MiB) is over the largest item size, 2 MiB (--max-item-size)`},
+			within: 30 * time.Second,
+		},
+		{
+			name: "an item of 3 MiB passes over NATS", module: loops,
+			args:     runArgs("big(3)", "-p2"),
+			exitZero: true,
+			wantOut:  []string{"3145728\n"},
+			within:   30 * time.Second,
+		},
+		{
+			name: "-p 100000 is refused before any process starts", module: loops,
+			args:   runArgs("quick", "-p", "100000"),
+			want:   []string{"--processes must be between 1 and 256, got 100000"},
+			within: 10 * time.Second,
+		},
+		{
+			name: "an epoch interval of 1ns is refused", module: loops,
+			args:   runArgs("quick", "--epoch-interval", "1ns"),
+			want:   []string{"--epoch-interval must be at least 1ms, got 1ns"},
+			within: 10 * time.Second,
+		},
+		{
+			name: "workers x memory limit over the budget is refused at start", module: loops,
+			args:   runArgs("quick", "-w16", "--memory-limit", "512", "--memory-total", "4096"),
+			want:   []string{"--memory-total"},
+			within: 10 * time.Second,
+		},
 		{
 			name: "a quick flow still runs under the watchdog", module: loops,
 			args:     runArgs("quick", "--call-timeout", "5s"),

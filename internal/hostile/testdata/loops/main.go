@@ -65,6 +65,15 @@ func init() {
 			}
 		})
 	})
+	bx.Register("big", func(mib int) *bx.Dataflow {
+		flow := bx.NewDataflow("big")
+		in := bx.Input("inp", flow, bx.TestingSource([]string{"a"}, 1))
+		big := bx.Map("grow", in, func(s string) string { return strings.Repeat(s, mib<<20) })
+		spread := bx.Redistribute("spread", big)
+		out := bx.Map("size", spread, func(s string) string { return fmt.Sprint(len(s)) })
+		bx.Output("out", out, bx.StdOutSink())
+		return flow
+	}, "mib")
 	bx.Register("quick", func() *bx.Dataflow {
 		return mapFlow("quick", strings.ToUpper)
 	})
