@@ -133,14 +133,23 @@ func TestStopClosesTheEpochRead(t *testing.T) {
 			if err := (run{workers: tc.after, store: store, start: sec(tc.stop)}).exec(t, second); err != nil {
 				t.Fatalf("second run: %v", err)
 			}
-			writes := map[string]int{}
-			for _, c := range slices.Concat(first.calls("write"), second.calls("write")) {
-				writes[c.text]++
-			}
-			if want := sinkItems(input); !maps.Equal(writes, want) {
-				t.Errorf("sinks got (item: times) %v across both runs, want each of %v once", writes, slices.Sorted(maps.Keys(want)))
-			}
+			checkOnce(t, input, first, second)
 		})
+	}
+}
+
+// checkOnce checks that the sinks got every item of the input exactly once
+// across the runs.
+func checkOnce(t *testing.T, input map[string]part, runs ...*world) {
+	t.Helper()
+	writes := map[string]int{}
+	for _, w := range runs {
+		for _, c := range w.calls("write") {
+			writes[c.text]++
+		}
+	}
+	if want := sinkItems(input); !maps.Equal(writes, want) {
+		t.Errorf("sinks got (item: times) %v across the runs, want each of %v once", writes, slices.Sorted(maps.Keys(want)))
 	}
 }
 
