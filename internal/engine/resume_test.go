@@ -178,3 +178,40 @@ func sinkItems(parts map[string]part) map[string]int {
 	}
 	return out
 }
+
+// TestStopAcrossEpochs stops a cluster whose processes count epochs from
+// different starts: B (worker 2) starts at 0s, A (workers 0 and 1) at 2s, so
+// B reads "q" at 20.5s in its epoch 3 while A's workers are still in epoch
+// 2. B stops first, then A, both at 21s. Every worker must close epoch 3,
+// the sinks as well, though they hear of epoch 3 only from the stateful
+// step before them, and only q's sink partition got data of it.
+func TestStopAcrossEpochs(t *testing.T) {
+	input := map[string]part{
+		"p0": {lines: []line{at(1, "x y")}, end: sec(60)},
+		"p1": {lines: []line{at(5, "y")}, end: sec(60)},
+		"p2": {lines: []line{at(12, "z"), at(20.5, "q"), at(35, "x")}, end: sec(60)},
+	}
+	store := recovery.NewMemory()
+	first := newWorld(input)
+	b := process{first: 2, workers: 1, start: 0, stop: sec(21)}
+	a := process{first: 0, workers: 2, start: sec(2), stop: sec(21)}
+	if err := cluster(t, first, store, b, a); err != nil {
+		t.Fatalf("first run: %v", err)
+	}
+	var read []string
+	for _, c := range first.calls("chain") {
+		read = append(read, fmt.Sprintf("%s in %d on %d", c.text, c.epoch, c.worker))
+	}
+	slices.Sort(read)
+	if want := []string{"q in 3 on 2", "x y in 1 on 0", "y in 1 on 1", "z in 2 on 2"}; !slices.Equal(read, want) {
+		t.Fatalf("first run read %q, want %q", read, want)
+	}
+	if e := resumeEpoch(t, store); e != 4 {
+		t.Fatalf("resume epoch %d, want 4: B read epoch 3 before the stop, every worker closes it", e)
+	}
+	second := newWorld(input)
+	if err := (run{workers: 3, store: store, start: sec(21)}).exec(t, second); err != nil {
+		t.Fatalf("second run: %v", err)
+	}
+	checkOnce(t, input, first, second)
+}
