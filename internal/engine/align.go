@@ -7,7 +7,8 @@ const EOF = math.MaxUint64
 
 // Stop is the frontier of a sender that stopped early (a graceful stop):
 // it sends nothing more in this execution, but its inputs did not end, so
-// stateful steps get no on_eof.
+// stateful steps get no on_eof. Once every sender has stopped, every epoch
+// any of them announced is closed.
 const Stop = EOF - 1
 
 // event is what an aligner hands its node, in order: data to process (at
@@ -43,13 +44,14 @@ type aligner[T any] struct {
 	frontier  uint64
 	closed    uint64 // the last epoch closed
 	seen      uint64 // the latest epoch of data let through
+	reached   uint64 // the highest frontier below Stop any sender announced
 	out       []event[T]
 }
 
 // newAligner is an aligner of senders whose first epoch is start.
 func newAligner[T any](senders int, start uint64) *aligner[T] {
 	return &aligner[T]{frontiers: make([]uint64, senders), stash: make([][]pending[T], senders),
-		closed: start - 1, seen: start - 1}
+		closed: start - 1, seen: start - 1, reached: start - 1}
 }
 
 // Frontier is the node's frontier: data below it is all processed.
@@ -71,13 +73,17 @@ func (a *aligner[T]) Data(sender int, epoch uint64, data T) []event[T] {
 // Advance takes a sender's new frontier and returns, in order, the stashed
 // data of epochs now complete, each epoch's data after the close of the
 // epochs before it, the close of the complete epochs, and the stashed data
-// of the new frontier's epoch.
+// of the new frontier's epoch. Once every sender has stopped or ended, the
+// close of the last epoch (see last) comes before the close of Stop or EOF.
 func (a *aligner[T]) Advance(sender int, f uint64) []event[T] {
 	a.out = a.out[:0]
 	if f <= a.frontiers[sender] {
 		return a.out
 	}
 	a.frontiers[sender] = f
+	if f < Stop {
+		a.reached = max(a.reached, f)
+	}
 	next := a.frontiers[0]
 	for _, g := range a.frontiers[1:] {
 		next = min(next, g)
@@ -95,13 +101,26 @@ func (a *aligner[T]) Advance(sender int, f uint64) []event[T] {
 		a.release(e)
 	}
 	if next >= Stop {
-		a.closeTo(a.seen)
+		a.closeTo(a.last(next))
 		a.out = append(a.out, event[T]{Close: true, Closed: next})
 		return a.out
 	}
 	a.closeTo(next - 1)
 	a.release(next)
 	return a.out
+}
+
+// last is the last epoch to close once every sender has stopped or ended
+// (next is Stop or EOF). At a stop it is every epoch a sender was in, even
+// when none of its data came here: the sender read that epoch, and every
+// worker must close the same epochs for a resume to start after all of
+// them. At the end it is the latest epoch of data let through; on_eof's
+// changes belong to the epoch after it.
+func (a *aligner[T]) last(next uint64) uint64 {
+	if next == Stop {
+		return max(a.seen, a.reached)
+	}
+	return a.seen
 }
 
 // closeTo closes every epoch up to c not closed yet.

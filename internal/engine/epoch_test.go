@@ -100,7 +100,7 @@ func TestTinyEpochInterval(t *testing.T) {
 			defer cancel()
 			done := make(chan error, 1)
 			go func() { done <- Run(ctx, cfg) }()
-			waitFor(t, "the workers to wait", func() bool { _, ok := clk.idle(r.workers); return ok })
+			waitFor(t, "the workers to wait", func() bool { _, ok := clk.idle(upTo(r.workers)); return ok })
 			clk.advance(time.Hour)
 			waitFor(t, "the line to be read", func() bool { return len(w.calls("count")) == 1 })
 			if got, want := w.calls("chain")[0].epoch, 1+uint64(time.Hour); got != want {

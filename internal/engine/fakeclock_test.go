@@ -7,23 +7,22 @@ import (
 	"github.com/bxwasm/bxwasm/internal/transport"
 )
 
-// fakeClock is a Clock that moves only when told to. It also counts the
-// messages the workers sent and have not received yet (through endpoints
-// wrapped by countEndpoint), so that a driver can tell when every worker
-// waits for time and nothing else: the moment to move the clock.
+// fakeClock is a Clock that moves only when told to. It also counts, by
+// receiving worker, the messages sent and not received yet (through
+// endpoints wrapped by countEndpoint), so that a driver can tell when every
+// worker waits for time and nothing else: the moment to move the clock.
 type fakeClock struct {
 	mu struct {
 		sync.Mutex
-		now     time.Time
-		timers  map[*fakeTimer]struct{} // pending, not stopped or fired
-		unread  int                     // messages sent, not yet received
-		stopped int                     // timers stopped or fired so far
+		now    time.Time
+		timers map[*fakeTimer]struct{} // pending, not stopped or fired
+		unread map[int]int             // by receiver: messages sent, not yet received
 	}
 }
 
 func newFakeClock(t0 time.Time) *fakeClock {
 	c := &fakeClock{}
-	c.mu.now, c.mu.timers = t0, map[*fakeTimer]struct{}{}
+	c.mu.now, c.mu.timers, c.mu.unread = t0, map[*fakeTimer]struct{}{}, map[int]int{}
 	return c
 }
 
@@ -35,10 +34,22 @@ func (c *fakeClock) Now() time.Time {
 }
 
 // NewTimer returns a timer that fires when the clock reaches now+d.
-func (c *fakeClock) NewTimer(d time.Duration) Timer {
+func (c *fakeClock) NewTimer(d time.Duration) Timer { return c.newTimer(0, d) }
+
+// as is the clock as process proc sees it: its timers are the process's.
+func (c *fakeClock) as(proc int) Clock { return procClock{c, proc} }
+
+type procClock struct {
+	*fakeClock
+	proc int
+}
+
+func (c procClock) NewTimer(d time.Duration) Timer { return c.newTimer(c.proc, d) }
+
+func (c *fakeClock) newTimer(proc int, d time.Duration) Timer {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	t := &fakeTimer{clk: c, at: c.mu.now.Add(d), c: make(chan time.Time, 1)}
+	t := &fakeTimer{clk: c, proc: proc, at: c.mu.now.Add(d), c: make(chan time.Time, 1)}
 	if d <= 0 {
 		t.c <- c.mu.now
 		return t
@@ -57,7 +68,6 @@ func (c *fakeClock) set(now time.Time) {
 	for t := range c.mu.timers {
 		if !t.at.After(c.mu.now) {
 			delete(c.mu.timers, t)
-			c.mu.stopped++
 			t.c <- c.mu.now
 		}
 	}
@@ -66,13 +76,19 @@ func (c *fakeClock) set(now time.Time) {
 // advance moves the clock by d.
 func (c *fakeClock) advance(d time.Duration) { c.set(c.Now().Add(d)) }
 
-// idle reports, when exactly waiters timers are pending and no message is
-// unread, the earliest pending timer: every worker waits for time.
-func (c *fakeClock) idle(waiters int) (time.Time, bool) {
+// idle reports, when exactly one timer per worker of live is pending and
+// no message to them is unread, the earliest pending timer: every live
+// worker waits for time. Messages to workers not running yet wait for them.
+func (c *fakeClock) idle(live []int) (time.Time, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if len(c.mu.timers) != waiters || c.mu.unread != 0 {
+	if len(c.mu.timers) != len(live) {
 		return time.Time{}, false
+	}
+	for _, w := range live {
+		if c.mu.unread[w] != 0 {
+			return time.Time{}, false
+		}
 	}
 	var next time.Time
 	for t := range c.mu.timers {
@@ -83,23 +99,52 @@ func (c *fakeClock) idle(waiters int) (time.Time, bool) {
 	return next, true
 }
 
-// stops is how many timers were stopped or fired so far.
-func (c *fakeClock) stops() int {
+// waits is the pending timers of process proc: one per worker of it that
+// waits, when idle.
+func (c *fakeClock) waits(proc int) []*fakeTimer {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.mu.stopped
+	var out []*fakeTimer
+	for t := range c.mu.timers {
+		if t.proc == proc {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
-func (c *fakeClock) unread(n int) {
+// pending reports whether any of timers is still pending.
+func (c *fakeClock) pending(timers []*fakeTimer) bool {
 	c.mu.Lock()
-	c.mu.unread += n
+	defer c.mu.Unlock()
+	for _, t := range timers {
+		if _, ok := c.mu.timers[t]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *fakeClock) unread(worker, n int) {
+	c.mu.Lock()
+	c.mu.unread[worker] += n
 	c.mu.Unlock()
 }
 
+// upTo is workers 0 to n-1.
+func upTo(n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i
+	}
+	return out
+}
+
 type fakeTimer struct {
-	clk *fakeClock
-	at  time.Time
-	c   chan time.Time
+	clk  *fakeClock
+	proc int // the process whose worker made it
+	at   time.Time
+	c    chan time.Time
 }
 
 func (t *fakeTimer) C() <-chan time.Time { return t.c }
@@ -110,25 +155,26 @@ func (t *fakeTimer) Stop() bool {
 	_, ok := t.clk.mu.timers[t]
 	if ok {
 		delete(t.clk.mu.timers, t)
-		t.clk.mu.stopped++
 	}
 	return ok
 }
 
-// countEndpoint tells the clock about every message sent and received.
+// countEndpoint tells the clock about every message sent and received by
+// worker self.
 type countEndpoint struct {
 	transport.Endpoint
-	clk *fakeClock
+	self int
+	clk  *fakeClock
 }
 
 func (e countEndpoint) Send(to int, m transport.Message) error {
-	e.clk.unread(1)
+	e.clk.unread(to, 1)
 	return e.Endpoint.Send(to, m)
 }
 
 func (e countEndpoint) Receive(buf []transport.Message) []transport.Message {
 	n := len(buf)
 	buf = e.Endpoint.Receive(buf)
-	e.clk.unread(-(len(buf) - n))
+	e.clk.unread(e.self, -(len(buf) - n))
 	return buf
 }

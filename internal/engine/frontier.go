@@ -29,28 +29,56 @@ func (w *worker) outFrontier(i int) uint64 {
 }
 
 // announce sends every worker the new frontier of this worker's traffic
-// into each exchanging node, after the data it covers.
+// into each exchanging node, after the data it covers. Before a stop it
+// first sends the last epoch the node's origins were in: the receiving
+// aligners close every epoch a sender announced, so every worker closes the
+// epochs read before the stop, also those whose data went elsewhere.
 func (w *worker) announce() error {
 	for i := range w.plan.Nodes {
 		if !w.plan.Exchanging(i) {
 			continue
 		}
-		f := uint64(EOF)
+		f, last := uint64(EOF), uint64(0)
 		for _, o := range w.plan.Nodes[i].Origins {
 			f = min(f, w.outFrontier(o))
+			last = max(last, w.lastEpoch(o))
+		}
+		if f == Stop && last > w.nodes[i].sent {
+			if err := w.sendFrontier(i, last); err != nil {
+				return err
+			}
 		}
 		if f <= w.nodes[i].sent {
 			continue
 		}
-		w.nodes[i].sent = f
-		for to := 0; to < w.cfg.TotalWorkers; to++ {
-			m := transport.Message{Node: i, Kind: transport.Frontier, Epoch: f}
-			if err := w.ep.Send(to, m); err != nil {
-				return err
-			}
+		if err := w.sendFrontier(i, f); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// sendFrontier sends every worker frontier f of this worker's traffic into
+// node i.
+func (w *worker) sendFrontier(i int, f uint64) error {
+	w.nodes[i].sent = f
+	for to := 0; to < w.cfg.TotalWorkers; to++ {
+		m := transport.Message{Node: i, Kind: transport.Frontier, Epoch: f}
+		if err := w.ep.Send(to, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// lastEpoch is the latest epoch node o (an input or an exchanging node)
+// emitted data of, or may have: for an exchanging node, once it stopped or
+// ended.
+func (w *worker) lastEpoch(o int) uint64 {
+	if w.plan.Nodes[o].Kind == plan.NodeInput {
+		return w.epoch
+	}
+	return w.nodes[o].last
 }
 
 // receive hands a message to its node's aligner and acts on what comes out.
@@ -89,7 +117,7 @@ func (w *worker) event(node int, ev event[payload]) error {
 	st := &w.nodes[node]
 	switch ev.Closed {
 	case Stop:
-		st.out = Stop
+		st.out, st.last = Stop, st.align.closed
 		return nil
 	case EOF:
 		// What on_eof changes and emits belongs to one epoch after every
@@ -101,7 +129,7 @@ func (w *worker) event(node int, ev event[payload]) error {
 		if err := w.closeEpoch(node, tag); err != nil {
 			return err
 		}
-		st.out = EOF
+		st.out, st.last = EOF, tag
 		return nil
 	}
 	return w.closeEpoch(node, ev.Closed)

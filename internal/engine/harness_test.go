@@ -53,12 +53,12 @@ func (r run) exec(t *testing.T, w *world) error {
 			return err
 		case <-time.After(20 * time.Microsecond):
 		}
-		next, ok := clk.idle(r.workers)
+		next, ok := clk.idle(upTo(r.workers))
 		if !ok {
 			continue
 		}
 		if !stopAt.IsZero() && !next.Before(stopAt) {
-			r.stop(clk, stop)
+			stopProcess(clk, 0, stop)
 			stopAt = time.Time{}
 			continue
 		}
@@ -66,12 +66,14 @@ func (r run) exec(t *testing.T, w *world) error {
 	}
 }
 
-// stop closes stop and waits until every worker left its wait, so the
-// clock does not move before they see it.
-func (r run) stop(clk *fakeClock, stop chan struct{}) {
-	before := clk.stops()
+// stop closes stop, the Stop of process proc, and waits until each of its
+// workers left the wait it was in, so the clock does not move before they
+// see it. (A worker woken by returning credit after the clock's idle check
+// may have left its wait already: it sees the stop before its next tick.)
+func stopProcess(clk *fakeClock, proc int, stop chan struct{}) {
+	waits := clk.waits(proc)
 	close(stop)
-	for clk.stops() < before+r.workers {
+	for clk.pending(waits) {
 		time.Sleep(20 * time.Microsecond)
 	}
 }
@@ -80,25 +82,34 @@ func (r run) stop(clk *fakeClock, stop chan struct{}) {
 // local endpoint per worker, and the recovery store's execution.
 func (r run) config(t *testing.T, w *world) (Config, *fakeClock) {
 	t.Helper()
-	p, err := plan.Build(testGraph())
-	if err != nil {
-		t.Fatal(err)
-	}
 	clk := newFakeClock(t0.Add(r.start))
 	net := transport.NewLocal(r.workers)
 	t.Cleanup(net.Close)
-	cfg := Config{Plan: p, TotalWorkers: r.workers, EpochInterval: r.interval, Clock: clk}
-	if cfg.EpochInterval == 0 {
-		cfg.EpochInterval = 10 * time.Second
-	}
-	for i := 0; i < r.workers; i++ {
-		cfg.Guests = append(cfg.Guests, newFakeGuest(w, p, i))
-		cfg.Endpoints = append(cfg.Endpoints, countEndpoint{Endpoint: net.Endpoint(i), clk: clk})
+	cfg := process{workers: r.workers}.config(t, w, r.workers, net, clk)
+	if r.interval != 0 {
+		cfg.EpochInterval = r.interval
 	}
 	if r.store != nil {
 		cfg.Recovery = begin(t, r.store, r.workers)
 	}
 	return cfg, clk
+}
+
+// config is the engine's Config of process p among total workers: one
+// fake guest and one counted endpoint of net per worker, epochs of 10s.
+func (p process) config(t *testing.T, w *world, total int, net *transport.Local, clk *fakeClock) Config {
+	t.Helper()
+	pl, err := plan.Build(testGraph())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{Plan: pl, FirstWorker: p.first, TotalWorkers: total, EpochInterval: 10 * time.Second, Clock: clk}
+	for k := range p.workers {
+		i := p.first + k
+		cfg.Guests = append(cfg.Guests, newFakeGuest(w, pl, i))
+		cfg.Endpoints = append(cfg.Endpoints, countEndpoint{Endpoint: net.Endpoint(i), self: i, clk: clk})
+	}
+	return cfg
 }
 
 // begin starts an execution on store as the host does.

@@ -11,7 +11,7 @@ import (
 )
 
 // TestResume stops a recoverable run part-way (a graceful stop at 15s,
-// before any line of epoch 2), resumes it on another number of workers and checks that counts and
+// before any line of epoch 2, which the stop closes), resumes it on another number of workers and checks that counts and
 // timers were restored on the keys' new owners, that no line was read
 // twice or skipped, and that the final counts are right.
 func TestResume(t *testing.T) {
@@ -30,8 +30,8 @@ func TestResume(t *testing.T) {
 			if got := sortedLines(first); !slices.Equal(got, []string{"x y", "y"}) {
 				t.Fatalf("first run read %q, want the lines before 15s", got)
 			}
-			if e := resumeEpoch(t, store); e != 2 {
-				t.Fatalf("resume epoch %d, want 2 (epoch 1 committed at the stop)", e)
+			if e := resumeEpoch(t, store); e != 3 {
+				t.Fatalf("resume epoch %d, want 3 (epoch 2, read up to the stop, committed)", e)
 			}
 
 			second := newWorld(input)
@@ -91,4 +91,127 @@ func sortedLines(w *world) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// TestStopClosesTheEpochRead stops a recoverable run in the middle of an
+// epoch and resumes it. With 3 workers, 2 source and 2 sink partitions, one
+// worker reads nothing and owns no sink partition, and every line reaches
+// one key owner only: some worker gets no data of the epoch being read when
+// the stop comes. Every worker must still close that epoch, so the resume
+// starts after it and no sink item is written twice (the fake guest's sink,
+// like a non-file sink, keeps what it was given).
+func TestStopClosesTheEpochRead(t *testing.T) {
+	input := map[string]part{
+		"a": {lines: []line{at(1, "x y"), at(12, "z"), at(22, "x")}, end: sec(40)},
+		"b": {lines: []line{at(5, "y"), at(31, "z q")}, end: sec(35)},
+	}
+	for _, tc := range []struct {
+		name   string
+		stop   float64 // seconds
+		resume uint64
+		after  int // workers of the resumed run
+	}{
+		{"data in the epoch", 15, 3, 3},
+		{"data in the epoch, resumed on 2 workers", 15, 3, 2},
+		{"a later epoch with data", 25, 4, 3},
+		{"no data in the epoch yet", 10.5, 3, 3},
+		{"the first epoch", 9, 2, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			store := recovery.NewMemory()
+			first := newWorld(input)
+			if err := (run{workers: 3, store: store, stopAt: sec(tc.stop)}).exec(t, first); err != nil {
+				t.Fatalf("first run: %v", err)
+			}
+			if got, want := sortedLines(first), linesBefore(input, sec(tc.stop)); !slices.Equal(got, want) {
+				t.Fatalf("first run read %q, want the lines before the stop %q", got, want)
+			}
+			if e := resumeEpoch(t, store); e != tc.resume {
+				t.Fatalf("resume epoch %d, want %d: the stop came in epoch %d, every worker closes it", e, tc.resume, tc.resume-1)
+			}
+			second := newWorld(input)
+			if err := (run{workers: tc.after, store: store, start: sec(tc.stop)}).exec(t, second); err != nil {
+				t.Fatalf("second run: %v", err)
+			}
+			checkOnce(t, input, first, second)
+		})
+	}
+}
+
+// checkOnce checks that the sinks got every item of the input exactly once
+// across the runs.
+func checkOnce(t *testing.T, input map[string]part, runs ...*world) {
+	t.Helper()
+	writes := map[string]int{}
+	for _, w := range runs {
+		for _, c := range w.calls("write") {
+			writes[c.text]++
+		}
+	}
+	if want := sinkItems(input); !maps.Equal(writes, want) {
+		t.Errorf("sinks got (item: times) %v across the runs, want each of %v once", writes, slices.Sorted(maps.Keys(want)))
+	}
+}
+
+// linesBefore is every line of the input available before d, sorted.
+func linesBefore(parts map[string]part, d time.Duration) []string {
+	var out []string
+	for _, p := range parts {
+		for _, l := range p.lines {
+			if l.at < d {
+				out = append(out, l.text)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// sinkItems is every item testGraph writes for the input, once each:
+// "word=n" for every n up to the word's count.
+func sinkItems(parts map[string]part) map[string]int {
+	out := map[string]int{}
+	for w, n := range wordCounts(parts) {
+		for i := 1; i <= n; i++ {
+			out[fmt.Sprintf("%s=%d", w, i)] = 1
+		}
+	}
+	return out
+}
+
+// TestStopAcrossEpochs stops a cluster whose processes count epochs from
+// different starts: B (worker 2) starts at 0s, A (workers 0 and 1) at 2s, so
+// B reads "q" at 20.5s in its epoch 3 while A's workers are still in epoch
+// 2. B stops first, then A, both at 21s. Every worker must close epoch 3,
+// the sinks as well, though they hear of epoch 3 only from the stateful
+// step before them, and only q's sink partition got data of it.
+func TestStopAcrossEpochs(t *testing.T) {
+	input := map[string]part{
+		"p0": {lines: []line{at(1, "x y")}, end: sec(60)},
+		"p1": {lines: []line{at(5, "y")}, end: sec(60)},
+		"p2": {lines: []line{at(12, "z"), at(20.5, "q"), at(35, "x")}, end: sec(60)},
+	}
+	store := recovery.NewMemory()
+	first := newWorld(input)
+	b := process{first: 2, workers: 1, start: 0, stop: sec(21)}
+	a := process{first: 0, workers: 2, start: sec(2), stop: sec(21)}
+	if err := cluster(t, first, store, b, a); err != nil {
+		t.Fatalf("first run: %v", err)
+	}
+	var read []string
+	for _, c := range first.calls("chain") {
+		read = append(read, fmt.Sprintf("%s in %d on %d", c.text, c.epoch, c.worker))
+	}
+	slices.Sort(read)
+	if want := []string{"q in 3 on 2", "x y in 1 on 0", "y in 1 on 1", "z in 2 on 2"}; !slices.Equal(read, want) {
+		t.Fatalf("first run read %q, want %q", read, want)
+	}
+	if e := resumeEpoch(t, store); e != 4 {
+		t.Fatalf("resume epoch %d, want 4: B read epoch 3 before the stop, every worker closes it", e)
+	}
+	second := newWorld(input)
+	if err := (run{workers: 3, store: store, start: sec(21)}).exec(t, second); err != nil {
+		t.Fatalf("second run: %v", err)
+	}
+	checkOnce(t, input, first, second)
 }

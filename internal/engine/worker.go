@@ -39,6 +39,7 @@ type worker struct {
 type nodeState struct {
 	align    *aligner[payload] // exchanging nodes
 	out      uint64            // the node's output frontier
+	last     uint64            // once out is Stop or EOF: the last epoch closed
 	sent     uint64            // the frontier last announced for this node
 	sources  []*sourcePart     // input nodes
 	sinks    map[int]*sinkPart // output nodes: by partition index (-1: dynamic)
