@@ -72,13 +72,6 @@ func dispatch(req []byte) (resp []byte) {
 	return d.w.B
 }
 
-// refuse returns an error response for a request that cannot be read.
-func refuse(err error) []byte {
-	cur = site{}
-	d.fail(errorInfo(err))
-	return d.w.B
-}
-
 func (d *dispatcher) handle(req []byte) error {
 	if len(req) == 0 {
 		return fmt.Errorf("%w: empty request", ErrRequest)

@@ -46,3 +46,10 @@ func bxwasmCall(n int32) int64 {
 	ptr := uintptr(unsafe.Pointer(unsafe.SliceData(resp)))
 	return int64(ptr)<<32 | int64(len(resp))
 }
+
+// refuse returns an error response for a request that cannot be read.
+func refuse(err error) []byte {
+	cur = site{}
+	d.fail(errorInfo(err))
+	return d.w.B
+}

@@ -134,17 +134,6 @@ func valuesOf[T any](t testing.TB, b abi.Batch) []T {
 	return vs
 }
 
-// keysOf returns the item keys of a batch ("" for items without one).
-func keysOf(b abi.Batch) []string {
-	var keys []string
-	it := b.Iter()
-	var item abi.Item
-	for it.Next(&item) {
-		keys = append(keys, string(item.Key))
-	}
-	return keys
-}
-
 // capture is a DynamicSink that appends what it is given to got.
 type capture[T any] struct{ got *[]T }
 

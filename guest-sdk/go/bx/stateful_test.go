@@ -115,6 +115,7 @@ func TestStatefulLifecycle(t *testing.T) {
 
 	emits, keys = keyedCall(t, abi.OpStatefulBatch, &abi.StatefulRequest{Step: buf, Batch: batchOf(kv{"d", "1"}, kv{"a", "2"})})
 	check(t, "rebuilt a", emits, []kv{{"d", "1"}, {"a", "2"}})
+	check(t, "rebuilt keys", len(keys), 0)
 
 	emits, keys = keyedCall(t, abi.OpEOF, &abi.StepRequest{Step: buf})
 	check(t, "eof emits in first-seen order", emits, []kv{{"b", "eof:y"}, {"d", "eof:1"}, {"a", "eof:2"}})
