@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -41,7 +40,7 @@ func bxwasm(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(dir, "bxwasm")
-		cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", binPath, "../../cmd/bxwasm")
+		cmd := exec.Command("go", "build", "-o", binPath, "../../cmd/bxwasm") // go test puts its own go first on PATH
 		if out, err := cmd.CombinedOutput(); err != nil {
 			binErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}
