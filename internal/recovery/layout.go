@@ -164,10 +164,10 @@ func checkForeign(dir string) error {
 		"directory: choose another --recovery-directory", ErrNotStore, dir, listSome(foreign, 3))
 }
 
-// isStoreFile reports whether name is a file a store may hold besides its partitions: the lock, its
-// holder files, and SQLite's journal files.
+// isStoreFile reports whether name is a file a store holds: a partition (another run may be creating
+// the store at this moment), the lock, its holder files, and SQLite's journal files.
 func isStoreFile(name string) bool {
-	if name == LockFile || strings.HasPrefix(name, LockFile+".") {
+	if name == LockFile || strings.HasPrefix(name, LockFile+".") || partName.MatchString(name) {
 		return true
 	}
 	base, _, ok := strings.Cut(name, ".sqlite3-")
