@@ -11,7 +11,6 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -19,42 +18,15 @@ import (
 	"github.com/bxwasm/bxwasm/internal/testutil"
 )
 
-var (
-	binOnce sync.Once
-	binPath string
-	binErr  error
-)
-
 // TestMain removes the binary the tests built.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if binPath != "" {
-		os.RemoveAll(filepath.Dir(binPath))
-	}
+	testutil.RemoveCommand()
 	os.Exit(code)
 }
 
 // binary builds bxwasm once per test process.
-func binary(t *testing.T) string {
-	t.Helper()
-	binOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "bxwasm-cli-")
-		if err != nil {
-			binErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "bxwasm")
-		// go test puts its own toolchain first on PATH.
-		cmd := exec.Command("go", "build", "-o", binPath, ".")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			binErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if binErr != nil {
-		t.Fatal(binErr)
-	}
-	return binPath
-}
+func binary(t *testing.T) string { return testutil.Command(t, ".") }
 
 // result is what a run of the binary did.
 type result struct {

@@ -2,12 +2,10 @@ package hostile
 
 import (
 	"bytes"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -15,41 +13,15 @@ import (
 	"github.com/bxwasm/bxwasm/internal/testutil"
 )
 
-var (
-	binOnce sync.Once
-	binPath string
-	binErr  error
-)
-
 // TestMain removes the binary the tests built.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if binPath != "" {
-		os.RemoveAll(filepath.Dir(binPath))
-	}
+	testutil.RemoveCommand()
 	os.Exit(code)
 }
 
 // bxwasm builds the command once per test process.
-func bxwasm(t *testing.T) string {
-	t.Helper()
-	binOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "bxwasm-hostile-")
-		if err != nil {
-			binErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "bxwasm")
-		cmd := exec.Command("go", "build", "-o", binPath, "../../cmd/bxwasm") // go test puts its own go first on PATH
-		if out, err := cmd.CombinedOutput(); err != nil {
-			binErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if binErr != nil {
-		t.Fatal(binErr)
-	}
-	return binPath
-}
+func bxwasm(t *testing.T) string { return testutil.Command(t, "../../cmd/bxwasm") }
 
 // wat assembles testdata/name.wat with wat2wasm.
 func wat(t *testing.T, name string) string {
