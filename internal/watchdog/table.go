@@ -69,18 +69,17 @@ type Table struct {
 	unmap func() error
 }
 
-// Create makes a table of n slots in a new unlinked file and maps it. The
+// Create makes a table of n slots in a new anonymous file and maps it. The
 // file is what a child inherits; close it in the parent once the child has
 // started, and Close the table when the child is gone.
 func Create(n int) (*Table, error) {
 	if n < 1 || n > 1<<20 {
 		return nil, fmt.Errorf("%w: %d slots", ErrTable, n)
 	}
-	f, err := os.CreateTemp("", "bxwasm-watch-")
+	f, err := newFile()
 	if err != nil {
 		return nil, fmt.Errorf("watchdog: creating the table: %w", err)
 	}
-	os.Remove(f.Name()) // only the descriptors keep it
 	size := headSize + 8*n + namesSize
 	if err := f.Truncate(int64(size)); err != nil {
 		f.Close()
