@@ -32,7 +32,7 @@ func watched() bool { return os.Getenv(watchdog.EnvFD) != "" || os.Getenv(envNoW
 type limitFlags struct {
 	CallTimeout    time.Duration `default:"60s" env:"BXWASM_CALL_TIMEOUT" help:"Longest a single call into a guest may run (a batch of a step, instantiation, the flow factory) before the run fails; 0 for no limit."`
 	CompileTimeout time.Duration `default:"60s" env:"BXWASM_COMPILE_TIMEOUT" help:"Longest compiling the module may take; 0 for no limit."`
-	MaxModuleSize  int           `default:"64" env:"BXWASM_MAX_MODULE_SIZE" placeholder:"MiB" help:"Largest module file accepted, in MiB."`
+	MaxModuleSize  int           `default:"64" env:"BXWASM_MAX_MODULE_SIZE" help:"Largest module file accepted, in MiB; a larger one is refused before it is read."`
 }
 
 // Validate refuses negative limits.
