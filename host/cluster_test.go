@@ -174,7 +174,7 @@ func TestSlowConsumerAcrossProcessesLosesNothing(t *testing.T) {
 			peak = max(peak, ms.HeapInuse)
 		}
 	}
-	if total := received(strings.Join(lines, "\n")); total != n {
+	if total := testutil.Received(strings.Join(lines, "\n")); total != n {
 		t.Errorf("sinks received %d items, want %d (%q)", total, n, lines)
 	}
 	t.Logf("peak heap in use %d MiB for %d MiB of items", peak>>20, n*size>>20)

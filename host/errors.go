@@ -3,7 +3,6 @@ package host
 import (
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/bxwasm/bxwasm/internal/abi"
 	"github.com/bxwasm/bxwasm/internal/cluster"
@@ -72,16 +71,11 @@ type StepError struct {
 	Err      error  // the underlying error: a *GuestError, a trap, …
 }
 
-// Error names the step, operator, worker and key, then the message.
+// Error names the step, operator, worker and key, then the message, in
+// the engine's words.
 func (e *StepError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "step %q (%s) failed on worker %d", e.StepID, e.Operator, e.Worker)
-	if e.HasKey {
-		fmt.Fprintf(&b, " for key %q", e.Key)
-	}
-	b.WriteString(": ")
-	b.WriteString(e.Message)
-	return b.String()
+	return (&engine.StepError{StepID: e.StepID, Operator: e.Operator, Worker: e.Worker,
+		Key: e.Key, HasKey: e.HasKey, Message: e.Message}).Error()
 }
 
 // Unwrap returns the underlying error.

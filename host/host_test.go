@@ -249,23 +249,11 @@ func TestFastSourceSlowSinkStaysBounded(t *testing.T) {
 			peak = max(peak, ms.HeapInuse)
 		}
 	}
-	if total := received(out.String()); total != n {
+	if total := testutil.Received(out.String()); total != n {
 		t.Errorf("the sink received %d items, want %d (%q)", total, n, out.String())
 	}
 	t.Logf("peak heap in use %d MiB for %d MiB of items", peak>>20, n*size>>20)
 	if peak > 160<<20 {
 		t.Errorf("peak heap in use %d MiB: memory is not bounded by backpressure", peak>>20)
 	}
-}
-
-// received sums the "received N" lines of the flood flow's sink.
-func received(out string) int {
-	total := 0
-	for _, l := range strings.Split(out, "\n") {
-		var k int
-		if _, err := fmt.Sscanf(l, "received %d", &k); err == nil {
-			total += k
-		}
-	}
-	return total
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/bxwasm/bxwasm/host"
+	"github.com/bxwasm/bxwasm/internal/testutil"
 )
 
 // TestValidate checks every bound of Options, and that a zero field reads
@@ -93,7 +94,7 @@ func TestLargeItemsPassEveryTransport(t *testing.T) {
 		if err := host.Run(context.Background(), flows(t), spec, o); err != nil {
 			t.Fatal(err)
 		}
-		if got := received(out.String()); got != 2 {
+		if got := testutil.Received(out.String()); got != 2 {
 			t.Errorf("sinks received %d items, want 2: %q", got, out.String())
 		}
 	})
@@ -104,7 +105,7 @@ func TestLargeItemsPassEveryTransport(t *testing.T) {
 				t.Fatalf("process %d: %v", p, err)
 			}
 		}
-		if got := received(strings.Join(lines, "\n")); got != 2 {
+		if got := testutil.Received(strings.Join(lines, "\n")); got != 2 {
 			t.Errorf("sinks received %d items, want 2: %q", got, lines)
 		}
 	})

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/exec"
 	"strings"
@@ -98,7 +97,7 @@ func TestItemSizeLimitAcrossProcesses(t *testing.T) {
 	for _, scale := range []string{"-w2", "-p2"} {
 		t.Run(scale, func(t *testing.T) {
 			r := bxwasm(t, t.TempDir(), "", []string{cacheEnv(t)}, "run", target, scale)
-			if r.code != 0 || received(r.stdout) != 2 {
+			if r.code != 0 || testutil.Received(r.stdout) != 2 {
 				t.Errorf("3 MiB items: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.err)
 			}
 			r = bxwasm(t, t.TempDir(), "", []string{cacheEnv(t), "BXWASM_MAX_ITEM_SIZE=2"}, "run", target, scale)
@@ -107,16 +106,4 @@ func TestItemSizeLimitAcrossProcesses(t *testing.T) {
 			}
 		})
 	}
-}
-
-// received sums the "received N" lines of the flood flow's sinks.
-func received(out string) int {
-	total := 0
-	for _, l := range strings.Split(out, "\n") {
-		var k int
-		if _, err := fmt.Sscanf(l, "received %d", &k); err == nil {
-			total += k
-		}
-	}
-	return total
 }
