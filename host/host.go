@@ -9,7 +9,7 @@ import (
 	"reflect"
 	"strings"
 
-	"github.com/bxwasm/bxwasm/internal/abi"
+	"github.com/bxwasm/bxwasm/guest-sdk/go/abi"
 	"github.com/bxwasm/bxwasm/internal/engine"
 	"github.com/bxwasm/bxwasm/internal/flowspec"
 	"github.com/bxwasm/bxwasm/internal/guest"

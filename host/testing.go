@@ -6,7 +6,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/bxwasm/bxwasm/internal/abi"
+	"github.com/bxwasm/bxwasm/guest-sdk/go/abi"
 	"github.com/bxwasm/bxwasm/internal/connectors"
 )
 

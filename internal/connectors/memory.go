@@ -5,7 +5,7 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/bxwasm/bxwasm/internal/abi"
+	"github.com/bxwasm/bxwasm/guest-sdk/go/abi"
 )
 
 // MemoryPart is the name of a memory source's one partition.

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/bxwasm/bxwasm/internal/abi"
+	"github.com/bxwasm/bxwasm/guest-sdk/go/abi"
 )
 
 func bytesOf(vals ...string) [][]byte {

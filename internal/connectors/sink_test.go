@@ -10,7 +10,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/bxwasm/bxwasm/internal/abi"
+	"github.com/bxwasm/bxwasm/guest-sdk/go/abi"
 )
 
 func batch(vals ...string) abi.Batch {

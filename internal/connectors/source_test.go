@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bxwasm/bxwasm/internal/abi"
+	"github.com/bxwasm/bxwasm/guest-sdk/go/abi"
 )
 
 // drain polls p until it ends, checking that no call returns more than

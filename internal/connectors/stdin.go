@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/bxwasm/bxwasm/internal/abi"
+	"github.com/bxwasm/bxwasm/guest-sdk/go/abi"
 )
 
 // StdinPart is the name of the standard input's partition.

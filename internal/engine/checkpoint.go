@@ -4,7 +4,7 @@ import (
 	"context"
 	"sync"
 
-	"github.com/bxwasm/bxwasm/internal/abi"
+	"github.com/bxwasm/bxwasm/guest-sdk/go/abi"
 	"github.com/bxwasm/bxwasm/internal/plan"
 	"github.com/bxwasm/bxwasm/internal/recovery"
 )

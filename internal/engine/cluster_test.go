@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bxwasm/bxwasm/internal/abi"
+	"github.com/bxwasm/bxwasm/guest-sdk/go/abi"
 	"github.com/bxwasm/bxwasm/internal/recovery"
 	"github.com/bxwasm/bxwasm/internal/transport"
 )

@@ -3,7 +3,7 @@ package engine
 import (
 	"fmt"
 
-	"github.com/bxwasm/bxwasm/internal/abi"
+	"github.com/bxwasm/bxwasm/guest-sdk/go/abi"
 	"github.com/bxwasm/bxwasm/internal/plan"
 	"github.com/bxwasm/bxwasm/internal/transport"
 	"github.com/cespare/xxhash/v2"

@@ -14,7 +14,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/bxwasm/bxwasm/internal/abi"
+	"github.com/bxwasm/bxwasm/guest-sdk/go/abi"
 	"github.com/bxwasm/bxwasm/internal/connectors"
 	"github.com/bxwasm/bxwasm/internal/plan"
 	"github.com/bxwasm/bxwasm/internal/transport"

@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/bxwasm/bxwasm/internal/abi"
+	"github.com/bxwasm/bxwasm/guest-sdk/go/abi"
 	"github.com/bxwasm/bxwasm/internal/plan"
 )
 

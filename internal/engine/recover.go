@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/bxwasm/bxwasm/internal/abi"
+	"github.com/bxwasm/bxwasm/guest-sdk/go/abi"
 	"github.com/bxwasm/bxwasm/internal/connectors"
 	"github.com/bxwasm/bxwasm/internal/recovery"
 )

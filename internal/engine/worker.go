@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/bxwasm/bxwasm/internal/abi"
+	"github.com/bxwasm/bxwasm/guest-sdk/go/abi"
 	"github.com/bxwasm/bxwasm/internal/plan"
 	"github.com/bxwasm/bxwasm/internal/recovery"
 	"github.com/bxwasm/bxwasm/internal/transport"

@@ -4,7 +4,7 @@ import (
 	"math"
 	"testing"
 
-	"github.com/bxwasm/bxwasm/internal/abi"
+	"github.com/bxwasm/bxwasm/guest-sdk/go/abi"
 )
 
 // FuzzParse checks that Parse never panics, and that whatever it accepts

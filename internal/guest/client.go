@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/bxwasm/bxwasm/internal/abi"
+	"github.com/bxwasm/bxwasm/guest-sdk/go/abi"
 	"github.com/bxwasm/bxwasm/internal/watchdog"
 )
 

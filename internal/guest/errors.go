@@ -7,7 +7,7 @@ import (
 
 	"github.com/tetratelabs/wazero/sys"
 
-	"github.com/bxwasm/bxwasm/internal/abi"
+	"github.com/bxwasm/bxwasm/guest-sdk/go/abi"
 )
 
 // Errors returned by Load and Instantiate. Each is wrapped with the module's

@@ -7,7 +7,7 @@ import (
 
 	"github.com/tetratelabs/wazero/api"
 
-	"github.com/bxwasm/bxwasm/internal/abi"
+	"github.com/bxwasm/bxwasm/guest-sdk/go/abi"
 	"github.com/bxwasm/bxwasm/internal/watchdog"
 )
 

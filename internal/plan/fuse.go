@@ -1,6 +1,6 @@
 package plan
 
-import "github.com/bxwasm/bxwasm/internal/abi"
+import "github.com/bxwasm/bxwasm/guest-sdk/go/abi"
 
 // fuse groups steps (in topological order) into nodes. A chain starts at a
 // stateless step and grows while the last step's only output is read by

@@ -10,7 +10,7 @@ package plan
 import (
 	"errors"
 
-	"github.com/bxwasm/bxwasm/internal/abi"
+	"github.com/bxwasm/bxwasm/guest-sdk/go/abi"
 )
 
 // ErrInvalid is wrapped by every error about a malformed flow graph.

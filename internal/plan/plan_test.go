@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bxwasm/bxwasm/internal/abi"
+	"github.com/bxwasm/bxwasm/guest-sdk/go/abi"
 )
 
 // g builds a graph from lines "id kind in,in>out,out conn" where kind is a

@@ -3,7 +3,7 @@ package plan
 import (
 	"fmt"
 
-	"github.com/bxwasm/bxwasm/internal/abi"
+	"github.com/bxwasm/bxwasm/guest-sdk/go/abi"
 )
 
 // maxStreams bounds what a guest may declare, so a hostile graph cannot make

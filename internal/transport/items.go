@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/bxwasm/bxwasm/internal/abi"
+	"github.com/bxwasm/bxwasm/guest-sdk/go/abi"
 )
 
 // MaxItemSize is the largest item limit a transport accepts (1 GiB): the

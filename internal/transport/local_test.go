@@ -4,7 +4,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/bxwasm/bxwasm/internal/abi"
+	"github.com/bxwasm/bxwasm/guest-sdk/go/abi"
 )
 
 // TestLocalFIFOAndCredit sends from several goroutines at once and checks

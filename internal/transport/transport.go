@@ -16,7 +16,7 @@ package transport
 import (
 	"errors"
 
-	"github.com/bxwasm/bxwasm/internal/abi"
+	"github.com/bxwasm/bxwasm/guest-sdk/go/abi"
 )
 
 // ErrClosed is returned by Send after the transport is closed.

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/bxwasm/bxwasm/internal/abi"
+	"github.com/bxwasm/bxwasm/guest-sdk/go/abi"
 )
 
 // ErrWire is returned when bytes received from another process are not a
@@ -36,7 +36,7 @@ const maxIndex = math.MaxInt32
 //	bodylen uvarint   batch: body length
 //	body    [bodylen]byte
 //
-// Integers are LEB128 varints as in internal/abi.
+// Integers are LEB128 varints as in guest-sdk/go/abi.
 type frame struct {
 	To  int
 	Seq uint64

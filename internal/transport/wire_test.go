@@ -6,7 +6,7 @@ import (
 	"math"
 	"testing"
 
-	"github.com/bxwasm/bxwasm/internal/abi"
+	"github.com/bxwasm/bxwasm/guest-sdk/go/abi"
 )
 
 func testBatch(values ...string) abi.Batch {

@@ -3,7 +3,7 @@ package bx
 import (
 	"fmt"
 
-	"github.com/bxwasm/bxwasm/internal/abi"
+	"github.com/bxwasm/bxwasm/guest-sdk/go/abi"
 )
 
 // chain is a run of stateless steps the host calls as one: values are

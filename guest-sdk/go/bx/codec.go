@@ -9,7 +9,7 @@ import (
 	"math"
 	"reflect"
 
-	"github.com/bxwasm/bxwasm/internal/abi"
+	"github.com/bxwasm/bxwasm/guest-sdk/go/abi"
 )
 
 // ErrDecode is returned when bytes from the host do not decode as a value

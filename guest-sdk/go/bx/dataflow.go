@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/bxwasm/bxwasm/internal/abi"
+	"github.com/bxwasm/bxwasm/guest-sdk/go/abi"
 )
 
 // Errors a flow definition can raise while it is built. They reach the host

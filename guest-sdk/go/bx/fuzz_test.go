@@ -3,7 +3,7 @@ package bx
 import (
 	"testing"
 
-	"github.com/bxwasm/bxwasm/internal/abi"
+	"github.com/bxwasm/bxwasm/guest-sdk/go/abi"
 )
 
 // fuzzFlow has a step of every kind; none of its user code panics, so any

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bxwasm/bxwasm/internal/abi"
+	"github.com/bxwasm/bxwasm/guest-sdk/go/abi"
 )
 
 // This file holds what the tests of the library operators share on top of

@@ -1,6 +1,6 @@
 package bx
 
-import "github.com/bxwasm/bxwasm/internal/abi"
+import "github.com/bxwasm/bxwasm/guest-sdk/go/abi"
 
 // step is one core operator of a flow with what the dispatcher needs to
 // run it. Only the fields of its kind are set.

@@ -3,7 +3,7 @@ package bx
 import (
 	"fmt"
 
-	"github.com/bxwasm/bxwasm/internal/abi"
+	"github.com/bxwasm/bxwasm/guest-sdk/go/abi"
 )
 
 // anyConnector asks partsStep for an input or an output step.

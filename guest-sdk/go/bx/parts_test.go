@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bxwasm/bxwasm/internal/abi"
+	"github.com/bxwasm/bxwasm/guest-sdk/go/abi"
 )
 
 // logSource has partitions "p0" and "p1"; each emits "<part>-<n>" three

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bxwasm/bxwasm/internal/abi"
+	"github.com/bxwasm/bxwasm/guest-sdk/go/abi"
 )
 
 // simpleFlow is a valid one-step-each flow.

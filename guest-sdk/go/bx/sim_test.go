@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bxwasm/bxwasm/internal/abi"
+	"github.com/bxwasm/bxwasm/guest-sdk/go/abi"
 )
 
 // sim runs a built flow on one worker through the dispatcher, as a very

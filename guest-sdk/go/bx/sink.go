@@ -3,7 +3,7 @@ package bx
 import (
 	"fmt"
 
-	"github.com/bxwasm/bxwasm/internal/abi"
+	"github.com/bxwasm/bxwasm/guest-sdk/go/abi"
 )
 
 // Sink is where an Output step writes its items: a connector the host runs

@@ -6,7 +6,7 @@ import (
 	"io"
 	"time"
 
-	"github.com/bxwasm/bxwasm/internal/abi"
+	"github.com/bxwasm/bxwasm/guest-sdk/go/abi"
 )
 
 // Source is where an Input step gets its items: a connector the host runs

@@ -8,7 +8,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/bxwasm/bxwasm/internal/abi"
+	"github.com/bxwasm/bxwasm/guest-sdk/go/abi"
 )
 
 // ErrNilLogic is returned when a stateful builder returns no logic.

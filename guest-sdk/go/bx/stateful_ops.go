@@ -1,7 +1,7 @@
 package bx
 
 import (
-	"github.com/bxwasm/bxwasm/internal/abi"
+	"github.com/bxwasm/bxwasm/guest-sdk/go/abi"
 )
 
 // statefulStep returns the runtime of a stateful_batch step.

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bxwasm/bxwasm/internal/abi"
+	"github.com/bxwasm/bxwasm/guest-sdk/go/abi"
 )
 
 // bufState is the JSON-encoded state of bufLogic.

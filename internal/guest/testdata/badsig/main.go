@@ -2,7 +2,7 @@
 // it returns an i32 where the ABI wants an i64.
 package main
 
-import "github.com/bxwasm/bxwasm/internal/abi"
+import "github.com/bxwasm/bxwasm/guest-sdk/go/abi"
 
 func main() {}
 

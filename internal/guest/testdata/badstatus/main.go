@@ -11,7 +11,7 @@ package main
 import (
 	"unsafe"
 
-	"github.com/bxwasm/bxwasm/internal/abi"
+	"github.com/bxwasm/bxwasm/guest-sdk/go/abi"
 )
 
 func main() {}

@@ -3,7 +3,7 @@ package main
 import (
 	"strconv"
 
-	"github.com/bxwasm/bxwasm/internal/abi"
+	"github.com/bxwasm/bxwasm/guest-sdk/go/abi"
 )
 
 func listFlows(r *abi.Reader) {

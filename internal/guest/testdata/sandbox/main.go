@@ -12,7 +12,7 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/bxwasm/bxwasm/internal/abi"
+	"github.com/bxwasm/bxwasm/guest-sdk/go/abi"
 )
 
 func main() {}

@@ -14,7 +14,7 @@ import (
 	"os"
 	"unsafe"
 
-	"github.com/bxwasm/bxwasm/internal/abi"
+	"github.com/bxwasm/bxwasm/guest-sdk/go/abi"
 )
 
 func main() {}

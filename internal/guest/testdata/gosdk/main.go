@@ -1,4 +1,4 @@
-// Command smoke is a tiny bxwasm guest for the SDK's wasip1 test: one flow
+// Command gosdk is a tiny guest of the Go SDK for the ABI tests of this package: one flow
 // that upper-cases lines and panics on the line "panic".
 package main
 

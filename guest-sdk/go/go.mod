@@ -1,0 +1,3 @@
+module github.com/bxwasm/bxwasm/guest-sdk/go
+
+go 1.24
