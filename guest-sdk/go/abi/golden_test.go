@@ -161,21 +161,12 @@ func TestDocExamples(t *testing.T) {
 	}
 }
 
-// sample is a batch of the three shapes of item: keyed "k" -> "v",
-// unkeyed "unkeyed", and the empty key with an empty value.
+// sampleHex is sampleBatch (fuzz_test.go), the three shapes of item:
 //
 //	03 0f                          3 items, 15 bytes
 //	02 6b 01 76                    key "k", value "v"
 //	00 07 75 6e 6b 65 79 65 64     no key, value "unkeyed"
 //	01 00                          key "", value ""
-func sample() Batch {
-	var b Batch
-	b.Append([]byte("k"), true, []byte("v"))
-	b.Append(nil, false, []byte("unkeyed"))
-	b.Append([]byte{}, true, nil)
-	return b
-}
-
 const sampleHex = "03 0f 02 6b 01 76 00 07 75 6e 6b 65 79 65 64 01 00"
 
 // TestMessageBytes pins every message body of the wire (the values the
@@ -194,16 +185,16 @@ func TestMessageBytes(t *testing.T) {
 		{"FuseRequest", nil, &FuseRequest{Chain: 1, Steps: []uint32{1, 2}}, readFuseRequest, "01 02 01 02"},
 		{"FuseRequest with ids over one byte", nil, &FuseRequest{Chain: 300, Steps: []uint32{128}}, readFuseRequest,
 			"ac 02 01 80 01"},
-		{"ChainRequest", nil, &ChainRequest{Chain: 1, Worker: 2, Epoch: 3, Batch: sample()}, readChainRequest,
+		{"ChainRequest", nil, &ChainRequest{Chain: 1, Worker: 2, Epoch: 3, Batch: sampleBatch()}, readChainRequest,
 			"01 02 03 " + sampleHex},
-		{"ChainResponse", nil, &ChainResponse{Outputs: []Batch{sample(), {}}}, readChainResponse,
+		{"ChainResponse", nil, &ChainResponse{Outputs: []Batch{sampleBatch(), {}}}, readChainResponse,
 			"02 " + sampleHex + " 00 00"},
-		{"StatefulRequest", nil, &StatefulRequest{Step: 1, Now: -5, Batch: sample()}, readStatefulRequest,
+		{"StatefulRequest", nil, &StatefulRequest{Step: 1, Now: -5, Batch: sampleBatch()}, readStatefulRequest,
 			"01 09 " + sampleHex},
 		{"KeysRequest", nil, &KeysRequest{Step: 1, Now: 5, Keys: []string{"a", ""}}, readKeysRequest,
 			"01 0a 02 01 61 00"},
 		{"StepRequest", nil, &StepRequest{Step: 1, Now: 5}, readStepRequest, "01 0a"},
-		{"KeyedUpdates", nil, &KeyedUpdates{Emits: sample(), Keys: []KeyState{{Key: "a", Discard: true, NotifyAt: 9},
+		{"KeyedUpdates", nil, &KeyedUpdates{Emits: sampleBatch(), Keys: []KeyState{{Key: "a", Discard: true, NotifyAt: 9},
 			{Key: "b", NotifyAt: 1_700_000_000_000_000_000}}}, readKeyedUpdates,
 			sampleHex + " 02  01 61 01 12  01 62 00 80 80 d0 e2 c6 bf ce 97 2f"},
 		{"Snapshots", nil, &Snapshots{Step: 1, Items: []KeySnap{{Key: "a", Present: true, State: []byte("s")}, {Key: "b"}}},
@@ -215,8 +206,8 @@ func TestMessageBytes(t *testing.T) {
 		{"BuildPartRequest of a dynamic connector", nil, &BuildPartRequest{Step: 4, Handle: 1, Worker: 0, Workers: 2},
 			readBuildPartRequest, "04 01 00 00 02 00 00"},
 		{"HandleRequest", nil, &HandleRequest{Step: 1, Handle: 2, Now: 3}, readHandleRequest, "01 02 06"},
-		{"NextBatch", nil, &NextBatch{EOF: true, Awake: 7, Batch: sample()}, readNextBatch, "01 0e " + sampleHex},
-		{"WriteRequest", nil, &WriteRequest{Step: 1, Handle: 2, Batch: sample()}, readWriteRequest, "01 02 " + sampleHex},
+		{"NextBatch", nil, &NextBatch{EOF: true, Awake: 7, Batch: sampleBatch()}, readNextBatch, "01 0e " + sampleHex},
+		{"WriteRequest", nil, &WriteRequest{Step: 1, Handle: 2, Batch: sampleBatch()}, readWriteRequest, "01 02 " + sampleHex},
 		{"OptBytes", nil, &OptBytes{Present: true, B: []byte("b")}, readOptBytes, "01 01 62"},
 		{"OptBytes none", nil, &OptBytes{}, readOptBytes, "00 00"},
 		{"ErrorInfo without a step", nil, &ErrorInfo{Message: "m", Stack: "s", Step: -1}, readErrorInfo,
