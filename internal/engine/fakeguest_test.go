@@ -48,7 +48,7 @@ type world struct {
 	// unkeyed is a word the split emits without a key, as a guest that
 	// forgot to key its stream does.
 	unkeyed string
-	mu     struct {
+	mu      struct {
 		sync.Mutex
 		log []call
 	}
