@@ -45,7 +45,10 @@ type world struct {
 	parts  map[string]part
 	sinks  []string      // sink partition names
 	notify time.Duration // > 0: every count sets a timer this far ahead
-	mu     struct {
+	// unkeyed is a word the split emits without a key, as a guest that
+	// forgot to key its stream does.
+	unkeyed string
+	mu      struct {
 		sync.Mutex
 		log []call
 	}
@@ -111,7 +114,7 @@ func (g *fakeGuest) RunChain(_ context.Context, q abi.ChainRequest) (abi.ChainRe
 	for it.Next(&item) {
 		g.w.record(call{op: "chain", worker: g.worker, epoch: q.Epoch, text: string(item.Value)})
 		for _, word := range strings.Fields(string(item.Value)) {
-			out.Append([]byte(word), true, []byte(word))
+			out.Append([]byte(word), word != g.w.unkeyed, []byte(word))
 		}
 	}
 	return abi.ChainResponse{Outputs: []abi.Batch{out}}, it.Err()

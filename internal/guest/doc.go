@@ -44,8 +44,11 @@
 // Config.CloseOnContextDone) that quotes wazero's wasm stack and the
 // guest's last stderr output, after which the instance fails every call
 // with ErrClosed; ErrBadResponse is a response the host cannot use (pointer
-// outside memory, unknown status, malformed body). Nothing a guest returns
-// can make the host panic.
+// outside memory or a request buffer at 0, unknown status, malformed
+// body). Nothing a guest returns can make the host panic. A guest that
+// exports bxwasm_last_error tells the host after a trap what it recorded;
+// the TrapError then reads as that ErrorInfo's message and errors.As finds
+// an *abi.GuestError in it, so the engine reports it as a StatusError.
 //
 // # Sandbox
 //

@@ -58,10 +58,24 @@ type TrapError struct {
 	// Memory is the size of the guest's linear memory when it crashed,
 	// and MemoryLimit the most it may grow to, in bytes.
 	Memory, MemoryLimit uint64
+	// Recorded is what the guest's optional bxwasm_last_error export
+	// recorded before the trap (see lasterror.go), or nil.
+	Recorded *abi.ErrorInfo
 }
 
-// Error says which call failed and why, then the guest's last words.
+// Error says which call failed and why, then the guest's last words. A
+// crash the guest recorded reads like the StatusError it stands for: the
+// guest's message (the crash is in the stack of the *abi.GuestError that
+// errors.As finds in it).
 func (e *TrapError) Error() string {
+	if e.Recorded != nil {
+		return e.Recorded.Message
+	}
+	return e.crash()
+}
+
+// crash says which call failed and why, then the guest's last words.
+func (e *TrapError) crash() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "guest crashed in %s", e.Func)
 	if e.Op != 0 {

@@ -20,6 +20,7 @@ type Instance struct {
 	path     string
 	bufFn    api.Function
 	callFn   api.Function
+	lastFn   api.Function // bxwasm_last_error, or nil
 	stderr   *tailWriter
 	version  int
 	memLimit uint64 // bytes
@@ -48,6 +49,7 @@ func newInstance(mod api.Module, path string, stderr *tailWriter, limitPages uin
 		path:     path,
 		bufFn:    mod.ExportedFunction(abi.ExportBuffer),
 		callFn:   mod.ExportedFunction(abi.ExportCall),
+		lastFn:   mod.ExportedFunction(abi.ExportLastError),
 		stderr:   stderr,
 		stack:    make([]uint64, 1),
 	}
@@ -82,9 +84,8 @@ func (i *Instance) Call(ctx context.Context, req []byte) (*abi.Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !i.mem.Write(api.DecodeU32(ptr), req) {
-		return nil, fmt.Errorf("%w: %s returned %#x for a %d-byte request, outside the guest's %d bytes of memory",
-			ErrBadResponse, abi.ExportBuffer, api.DecodeU32(ptr), len(req), i.mem.Size())
+	if p := api.DecodeU32(ptr); p == 0 || !i.mem.Write(p, req) {
+		return nil, i.badBuffer(p, len(req))
 	}
 	res, err := i.invoke(ctx, op, abi.ExportCall, i.callFn, uint64(len(req)))
 	if err != nil {
@@ -122,6 +123,7 @@ func (i *Instance) invoke(ctx context.Context, op abi.Op, name string, fn api.Fu
 	if err != nil {
 		i.broken = &TrapError{Op: op, Func: name, Err: err, Stderr: i.stderr.Tail(),
 			Memory: uint64(i.mem.Size()), MemoryLimit: i.memLimit}
+		i.broken.Recorded = i.lastError(ctx, err)
 		return 0, i.broken
 	}
 	return i.stack[0], nil

@@ -120,6 +120,7 @@ func (m *Module) checkExports() error {
 			m.sigErr = err
 		}
 	}
+	m.checkLastError(fns)
 	if fns[initSig.name] == nil {
 		return nil
 	}

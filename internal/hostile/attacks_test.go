@@ -71,6 +71,36 @@ func attacks() []attack {
 			within: 30 * time.Second,
 		},
 
+		// A guest that cannot catch its panics records them for
+		// bxwasm_last_error and traps: the user reads what a Go guest's
+		// recovered panic (a StatusError) says.
+		{
+			name: "a Go guest's panic in a stateful step names step, key and message", module: loops,
+			args: runArgs("fail"), want: []string{failed}, within: 30 * time.Second,
+		},
+		{
+			name: "a StatusError from a hand-written guest reads the same", module: lastFail,
+			args: runArgs("status"), want: []string{failed}, within: 30 * time.Second,
+		},
+		{
+			name: "a trap after recording for bxwasm_last_error reads the same", module: lastFail,
+			args: runArgs("trap"), want: []string{failed}, within: 30 * time.Second,
+		},
+		{
+			name: "a trap with nothing recorded is reported as the crash", module: lastFail,
+			args: runArgs("zero"),
+			want: []string{`step "fail.sum.stateful_flat_map.stateful.stateful_batch" (stateful_batch) failed on worker 0: ` +
+				"guest crashed in bxwasm_call (stateful_batch): wasm error: unreachable"},
+			within: 30 * time.Second,
+		},
+		{
+			name: "a bxwasm_last_error that loops stops at the call timeout", module: lastFail,
+			args: runArgs("loop", "--call-timeout", "1s"),
+			want: []string{`step "fail.sum.stateful_flat_map.stateful.stateful_batch" (stateful_batch) on worker 0 ` +
+				"ran for more than 1s in one call (--call-timeout)"},
+			within: 30 * time.Second,
+		},
+
 		// Signals always work.
 		{
 			name: "Ctrl-C stops a run stuck in a guest within 5s, naming the step", module: loops,
@@ -190,6 +220,13 @@ func attacks() []attack {
 		},
 	}
 }
+
+// failed is how the flow "fail" of loops and of lastfail.wat fails.
+const failed = `step "fail.sum.stateful_flat_map.stateful.stateful_batch" (stateful_batch) failed on worker 0 for key "bad": ` +
+	`error calling on_batch in step fail.sum.stateful_flat_map.stateful.stateful_batch for key "bad": boom at bad` + "\n"
+
+// lastFail is the WAT guest that fails in the ways of testdata/lastfail.wat.
+func lastFail(t *testing.T) string { return wat(t, "lastfail") }
 
 // unreadStdout gives the command a stdout pipe that nobody reads.
 func unreadStdout(t *testing.T, cmd *exec.Cmd) {

@@ -25,16 +25,7 @@ func bxwasm(t *testing.T) string { return testutil.Command(t, "../../cmd/bxwasm"
 
 // wat assembles testdata/name.wat with wat2wasm.
 func wat(t *testing.T, name string) string {
-	t.Helper()
-	tool, err := exec.LookPath("wat2wasm")
-	if err != nil {
-		t.Fatal("wat2wasm not found: install wabt (go tool task deps does, and go tool task test runs it)")
-	}
-	out := filepath.Join(t.TempDir(), name+".wasm")
-	if b, err := exec.Command(tool, filepath.Join("testdata", name+".wat"), "-o", out).CombinedOutput(); err != nil {
-		t.Fatalf("wat2wasm %s: %v\n%s", name, err, b)
-	}
-	return out
+	return testutil.BuildWat(t, filepath.Join("testdata", name+".wat"))
 }
 
 // attack is one hostile module and what the command must do with it.

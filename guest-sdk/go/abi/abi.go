@@ -10,6 +10,13 @@ const (
 	ExportBuffer     = "bxwasm_buffer"
 	ExportCall       = "bxwasm_call"
 	ExportInitialize = "_initialize"
+	// ExportLastError is optional, () -> i64: after a call into the guest
+	// trapped, the host calls it on the same instance and reads the
+	// ErrorInfo body (without a status byte) at ptr<<32 | len, or nothing
+	// when it returns 0. A guest that cannot catch its panics (Rust,
+	// C, AssemblyScript) records them there before it traps, so the host
+	// reports them as it reports a StatusError.
+	ExportLastError = "bxwasm_last_error"
 )
 
 // Op selects what a bxwasm_call request asks the guest to do. The body that

@@ -14,6 +14,7 @@
 //	bxwasm_abi_version() -> i32            ABI version the guest speaks (Version)
 //	bxwasm_buffer(size i32) -> i32         pointer to a guest-owned buffer of at least size bytes
 //	bxwasm_call(len i32) -> i64            run the request in the buffer; returns ptr<<32 | len of the response
+//	bxwasm_last_error() -> i64             optional: after a trap, ptr<<32 | len of an ErrorInfo body, or 0
 //
 // For every call the host asks for a buffer, writes a request there, and
 // calls bxwasm_call with the request's length. The response lives in guest

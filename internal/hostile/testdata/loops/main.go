@@ -77,6 +77,13 @@ func init() {
 	bx.Register("quick", func() *bx.Dataflow {
 		return mapFlow("quick", strings.ToUpper)
 	})
+	bx.Register("fail", func() *bx.Dataflow {
+		flow := bx.NewDataflow("fail")
+		in := bx.KeyOn("key", bx.Input("inp", flow, bx.TestingSource([]string{"bad"}, 1)), func(s string) string { return s })
+		sum := bx.StatefulMap("sum", in, func(n *int, s string) (*int, string) { panic("boom at " + s) })
+		bx.Output("out", bx.KeyRm("unkey", sum), bx.StdOutSink())
+		return flow
+	})
 }
 
 // mapFlow is a flow that maps every item of a short list with f.
