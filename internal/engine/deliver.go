@@ -135,26 +135,14 @@ func (w *worker) oneDestination(i int, b abi.Batch) (share, bool, error) {
 		w.spread += b.N
 		return share{}, true, nil
 	}
-	keyed, err := allKeyed(b)
+	unkeyed, err := b.Unkeyed()
 	if err != nil {
 		return share{}, false, w.stepError(n.Step(), err)
 	}
-	if !keyed {
+	if unkeyed > 0 {
 		return share{}, false, w.keyError(n.Step(), nil, errNoKeyStateful)
 	}
 	return share{}, true, nil
-}
-
-// allKeyed reports whether every item of b has a key.
-func allKeyed(b abi.Batch) (bool, error) {
-	it := b.Iter()
-	var item abi.Item
-	for it.Next(&item) {
-		if !item.HasKey {
-			return false, nil
-		}
-	}
-	return true, it.Err()
 }
 
 // share is where a share of a batch goes: a worker and, for a partitioned
