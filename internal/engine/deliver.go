@@ -149,30 +149,54 @@ func (w *worker) oneDestination(i int, b abi.Batch) (share, bool, error) {
 // sink, the partition.
 type share struct{ worker, part int }
 
-// split divides a batch by destination, item by item, into shares kept
-// in the node's state between calls, and sends each share.
+// split divides a batch by destination and sends each share. A batch that
+// fits in one message is split in two passes: the first finds each item's
+// slot among the node's shares and sizes the shares, the second copies
+// the items into bodies of exactly that size, with no pointer written per
+// item. A bigger one goes item by item, a message whenever a share is full.
 func (w *worker) split(i int, epoch uint64, b abi.Batch) error {
 	n := &w.plan.Nodes[i]
 	st := &w.nodes[i]
-	total := w.cfg.TotalWorkers
 	if st.shares == nil {
-		slots := total
+		slots := w.cfg.TotalWorkers
 		if n.Route == plan.RoutePart {
 			slots = len(st.owners)
 		}
 		st.shares = make([]abi.Batch, slots)
 	}
+	if len(b.Body) > maxMessage {
+		return w.splitLarge(i, epoch, b)
+	}
+	sp := &w.splitter
+	sp.reset(len(st.shares))
 	it := b.Iter()
 	var item abi.Item
 	for it.Next(&item) {
-		k, err := w.destination(i, n.Route, &item, total)
+		k, err := w.destination(i, n.Route, &item, w.cfg.TotalWorkers)
+		if err != nil {
+			return err
+		}
+		sp.add(shareIndex(k, n.Route), len(item.Raw))
+	}
+	if err := it.Err(); err != nil {
+		return w.stepError(n.Step(), err)
+	}
+	sp.fill(st.shares, b.Body)
+	return w.sendShares(i, epoch)
+}
+
+// splitLarge splits a batch bigger than a message item by item.
+func (w *worker) splitLarge(i int, epoch uint64, b abi.Batch) error {
+	n := &w.plan.Nodes[i]
+	st := &w.nodes[i]
+	it := b.Iter()
+	var item abi.Item
+	for it.Next(&item) {
+		k, err := w.destination(i, n.Route, &item, w.cfg.TotalWorkers)
 		if err != nil {
 			return err
 		}
 		s := &st.shares[shareIndex(k, n.Route)]
-		if s.Body == nil {
-			s.Body = make([]byte, 0, min(maxMessage, len(b.Body)/len(st.shares)+len(b.Body)/8+64))
-		}
 		s.AppendRaw(item.Raw)
 		if len(s.Body) >= maxMessage {
 			if err := w.send(i, epoch, k, s); err != nil {
@@ -183,9 +207,15 @@ func (w *worker) split(i int, epoch uint64, b abi.Batch) error {
 	if err := it.Err(); err != nil {
 		return w.stepError(n.Step(), err)
 	}
+	return w.sendShares(i, epoch)
+}
+
+// sendShares sends every non-empty share of exchanging node i.
+func (w *worker) sendShares(i int, epoch uint64) error {
+	st := &w.nodes[i]
 	for j := range st.shares {
 		k := share{worker: j}
-		if n.Route == plan.RoutePart {
+		if w.plan.Nodes[i].Route == plan.RoutePart {
 			k = share{worker: st.owners[j], part: j}
 		}
 		if err := w.send(i, epoch, k, &st.shares[j]); err != nil {
@@ -193,6 +223,46 @@ func (w *worker) split(i int, epoch uint64, b abi.Batch) error {
 		}
 	}
 	return nil
+}
+
+// splitter is a worker's scratch space for splitting a batch in two
+// passes, reused by every split.
+type splitter struct {
+	slot  []int // per item, its share
+	size  []int // per item, its encoded length
+	bytes []int // per share, the bytes of its items; then the fill offset
+	count []int // per share, its items
+}
+
+func (sp *splitter) reset(shares int) {
+	sp.slot, sp.size = sp.slot[:0], sp.size[:0]
+	sp.bytes = append(sp.bytes[:0], make([]int, shares)...)
+	sp.count = append(sp.count[:0], make([]int, shares)...)
+}
+
+// add notes the next item: its share and encoded length.
+func (sp *splitter) add(slot, size int) {
+	sp.slot = append(sp.slot, slot)
+	sp.size = append(sp.size, size)
+	sp.bytes[slot] += size
+	sp.count[slot]++
+}
+
+// fill copies the items of body, in order, into new bodies of the shares
+// add sized.
+func (sp *splitter) fill(shares []abi.Batch, body []byte) {
+	for j, n := range sp.count {
+		if n > 0 {
+			shares[j] = abi.Batch{N: n, Body: make([]byte, sp.bytes[j])}
+		}
+		sp.bytes[j] = 0
+	}
+	off := 0
+	for k, slot := range sp.slot {
+		end := off + sp.size[k]
+		sp.bytes[slot] += copy(shares[slot].Body[sp.bytes[slot]:], body[off:end])
+		off = end
+	}
 }
 
 // shareIndex is the slot of a destination among a node's shares: the

@@ -26,9 +26,10 @@ type worker struct {
 	spread   int       // round-robin position for redistribute
 	handles  uint32    // the last guest partition handle given out
 
-	nodes   []nodeState
-	msgs    []transport.Message
-	readBuf abi.Batch // host sources read into it; see push
+	nodes    []nodeState
+	msgs     []transport.Message
+	readBuf  abi.Batch // host sources read into it; see push
+	splitter splitter  // scratch space of split
 
 	stopping  bool                // a graceful stop began: sources read no more
 	snaps     []recovery.Snapshot // snapshots not yet handed to the committer
