@@ -66,7 +66,8 @@ type runCmd struct {
 	ResetSource       []string      `sep:"," env:"BXWASM_RESET_SOURCES" placeholder:"STEP" help:"With -r, read input step STEP from the start of its files instead of its stored position (after a file changed); repeatable."`
 	moduleFlags
 	resourceFlags
-	AllowPath []string `sep:"," env:"BXWASM_ALLOW_PATHS" placeholder:"DIR" help:"Directories host connectors may read and write besides the working directory."`
+	AllowPath  []string `sep:"," env:"BXWASM_ALLOW_PATHS" placeholder:"DIR" help:"Directories host connectors may read and write besides the working directory."`
+	CPUProfile string   `name:"cpuprofile" type:"path" env:"BXWASM_CPUPROFILE" placeholder:"FILE" help:"Write a pprof CPU profile of the process that runs the guests to FILE (process N of a -p run: FILE.N), for go tool pprof."`
 	clusterFlags
 }
 
@@ -240,7 +241,14 @@ func (c *runCmd) Run(ctx context.Context, s streams) error {
 	if err != nil || supervise {
 		return err
 	}
+	stop, err := startProfile(profileFile(c.CPUProfile, o.ProcessID))
+	if err != nil {
+		return err
+	}
 	err = host.Run(ctx, module, spec, o)
+	if perr := stop(); err == nil && perr != nil {
+		err = fmt.Errorf("--cpuprofile: %w", perr)
+	}
 	var remote *host.RemoteError
 	if errors.As(err, &remote) {
 		return errReported // the failing process prints it

@@ -56,18 +56,22 @@ func main() {
 	lines := flag.Int("lines", 1_000_000, "lines of corpus to generate")
 	runs := flag.Int("runs", 1, "time each program this many times and keep the best")
 	keys := flag.Int("keys", 1_000_000, "distinct keys in the store of the resume figure; 0 leaves it out")
+	languagesOnly := flag.Bool("languages-only", false, "time only the native program and each language's word count at -w1 and -w2")
 	flag.Parse()
 	if *lines < 1 || *runs < 1 || *keys < 0 {
 		fmt.Fprintln(os.Stderr, "bench: -lines and -runs must be at least 1, -keys at least 0")
 		os.Exit(2)
 	}
-	if err := run(*lines, *runs, *keys); err != nil {
+	if *languagesOnly {
+		*keys = 0
+	}
+	if err := run(*lines, *runs, *keys, *languagesOnly); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(lines, runs, keys int) error {
+func run(lines, runs, keys int, languagesOnly bool) error {
 	dir, err := os.MkdirTemp("", "bxwasm-bench-")
 	if err != nil {
 		return err
@@ -87,7 +91,7 @@ func run(lines, runs, keys int) error {
 	if err := b.warm(dir); err != nil {
 		return err
 	}
-	ms, err := b.measureAll(dir, corpus, runs)
+	ms, err := b.measureAll(dir, corpus, runs, languagesOnly)
 	if err != nil {
 		return err
 	}
@@ -101,6 +105,7 @@ func run(lines, runs, keys int) error {
 		}
 	}
 	printTable(os.Stdout, st, ms, runs)
+	printLanguages(os.Stdout, st, ms, b.languages)
 	printResume(os.Stdout, r)
 	return nil
 }

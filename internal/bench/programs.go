@@ -14,13 +14,14 @@ import (
 
 // binaries are the programs the benchmark builds and runs.
 type binaries struct {
-	native     string // the baseline program
-	nativeWasm string // the baseline compiled to a WASI command
-	wasirun    string // runs nativeWasm with wazero
-	bxwasm     string // the CLI
-	wasm       string // the wordcount guest
-	keysWasm   string // the keys guest of the resume figure
-	cache      string // bxwasm's compiled-code cache for these runs
+	native     string        // the baseline program
+	nativeWasm string        // the baseline compiled to a WASI command
+	wasirun    string        // runs nativeWasm with wazero
+	bxwasm     string        // the CLI
+	wasm       string        // the wordcount guest
+	keysWasm   string        // the keys guest of the resume figure
+	cache      string        // bxwasm's compiled-code cache for these runs
+	languages  []guestModule // the other languages' word counts
 }
 
 // buildAll builds the three programs into dir, from the module the
@@ -54,12 +55,21 @@ func buildAll(dir string) (binaries, error) {
 			return b, fmt.Errorf("go %s: %w\n%s", strings.Join(s.args, " "), err, out)
 		}
 	}
-	return b, nil
+	var err error
+	b.languages, err = buildLanguages(".", dir, os.Stdout)
+	return b, err
 }
 
-// wasmArgs is the bxwasm command line that counts the words of corpus.
+// wasmArgs is the bxwasm command line that counts the words of corpus
+// with the Go guest.
 func (b binaries) wasmArgs(dir, corpus string, workers int, more ...string) []string {
-	return append([]string{b.bxwasm, "run", b.wasm + ":get_flow('" + corpus + "')",
+	return b.guestArgs(b.wasm, dir, corpus, workers, more...)
+}
+
+// guestArgs is the bxwasm command line that counts the words of corpus
+// with the word-count guest wasm.
+func (b binaries) guestArgs(wasm, dir, corpus string, workers int, more ...string) []string {
+	return append([]string{b.bxwasm, "run", wasm + ":get_flow('" + corpus + "')",
 		"-w", strconv.Itoa(workers), "--allow-path", dir, "--cache-dir", b.cache}, more...)
 }
 
@@ -91,18 +101,30 @@ func (b binaries) warm(dir string) error {
 	if _, err := measure("warm-up", 1, out, b.interruptibleArgs(dir, small)); err != nil {
 		return err
 	}
-	_, err := measure("warm-up", 1, out, b.wasmArgs(dir, small, 1))
-	return err
+	if _, err := measure("warm-up", 1, out, b.wasmArgs(dir, small, 1)); err != nil {
+		return err
+	}
+	for _, l := range b.languages {
+		if _, err := measure("warm-up "+l.lang, 1, out, b.guestArgs(l.wasm, dir, small, 1)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// program is a command the benchmark times.
+type program struct {
+	name string
+	argv []string
 }
 
 // measureAll times the baseline, natively and as WebAssembly, and the
 // guest on one and two workers, on two processes, and on one worker
-// snapshotting into a recovery store.
-func (b binaries) measureAll(dir, corpus string, runs int) ([]measurement, error) {
-	progs := []struct {
-		name string
-		argv []string
-	}{
+// snapshotting into a recovery store, and every other language's word
+// count on one and two workers. With languagesOnly it times only the
+// baseline and the word counts.
+func (b binaries) measureAll(dir, corpus string, runs int, languagesOnly bool) ([]measurement, error) {
+	progs := []program{
 		{"native", []string{b.native, corpus}},
 		{"native-wasm", b.nativeWasmArgs(dir, corpus)},
 		{"native-wasm-interruptible", b.interruptibleArgs(dir, corpus)},
@@ -110,6 +132,13 @@ func (b binaries) measureAll(dir, corpus string, runs int) ([]measurement, error
 		{"wasm-w1-unwatched", append([]string{"env", "BXWASM_NO_WATCHDOG=1"}, b.wasmArgs(dir, corpus, 1)...)},
 		{"wasm-w2", b.wasmArgs(dir, corpus, 2)},
 		{"wasm-p2w1", b.wasmArgs(dir, corpus, 1, "-p", "2", "--stats")},
+	}
+	if languagesOnly {
+		progs = []program{progs[0], progs[3], progs[5]}
+	}
+	for _, l := range b.languages {
+		w1, w2 := languageRows(l.lang)
+		progs = append(progs, program{w1, b.guestArgs(l.wasm, dir, corpus, 1)}, program{w2, b.guestArgs(l.wasm, dir, corpus, 2)})
 	}
 	var ms []measurement
 	for _, p := range progs {
@@ -119,6 +148,9 @@ func (b binaries) measureAll(dir, corpus string, runs int) ([]measurement, error
 			return nil, err
 		}
 		ms = append(ms, m)
+	}
+	if languagesOnly {
+		return ms, nil
 	}
 	fmt.Println("running wasm-w1-recovery")
 	m, err := b.measureRecovery(dir, corpus, runs)

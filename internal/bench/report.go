@@ -86,6 +86,10 @@ func printTable(w io.Writer, st corpusStats, ms []measurement, runs int) {
 			scale = fmt.Sprintf("%.2f", byName(ms, "wasm-w1").seconds/m.seconds)
 		case "native-wasm-interruptible":
 			scale = fmt.Sprintf("%.2f (x native-wasm)", byName(ms, "native-wasm").seconds/m.seconds)
+		default:
+			if w1 := byName(ms, strings.TrimSuffix(m.name, "-w2")+"-w1"); strings.HasSuffix(m.name, "-w2") && w1.name != "" {
+				scale = fmt.Sprintf("%.2f", w1.seconds/m.seconds)
+			}
 		}
 		fmt.Fprintf(tw, "%s\t%.3f\t%.0f\t%.3f\t%s\t%.1f\t%.3f\t\n", m.name, m.seconds,
 			float64(st.Words)/m.seconds, ms[0].seconds/m.seconds, scale, float64(m.maxRSS)/(1<<20), m.cpu)

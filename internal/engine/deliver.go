@@ -9,13 +9,27 @@ import (
 	"github.com/cespare/xxhash/v2"
 )
 
+// A batch travels through a worker's nodes either owned or lent. A lent
+// batch aliases a buffer the worker reuses: a guest instance's response,
+// which the next call into the guest overwrites, or the host sources'
+// read buffer. Every node consumes its input before the next call (a
+// chain or a sink encodes it into its request, a host sink copies what it
+// writes, an exchange copies it into the messages it sends), so a lent
+// batch needs no copy as long as it has one reader; it is copied (own)
+// only where it would be read after a guest call: by a second reader, or
+// kept in a message.
+
 // push hands a batch of a stream to every node input reading it.
-func (w *worker) push(stream uint32, epoch uint64, b abi.Batch) error {
+func (w *worker) push(stream uint32, epoch uint64, b abi.Batch, lent bool) error {
 	if b.N == 0 {
 		return nil
 	}
-	for _, r := range w.plan.Readers[stream] {
-		if err := w.deliver(r.Node, epoch, b); err != nil {
+	readers := w.plan.Readers[stream]
+	if lent && len(readers) > 1 {
+		b, lent = own(b), false
+	}
+	for _, r := range readers {
+		if err := w.deliver(r.Node, epoch, b, lent); err != nil {
 			return err
 		}
 	}
@@ -24,21 +38,24 @@ func (w *worker) push(stream uint32, epoch uint64, b abi.Batch) error {
 
 // deliver runs a local node on a batch, or routes the batch to the workers
 // that own its items when the node exchanges.
-func (w *worker) deliver(i int, epoch uint64, b abi.Batch) error {
+func (w *worker) deliver(i int, epoch uint64, b abi.Batch, lent bool) error {
 	n := &w.plan.Nodes[i]
 	switch {
 	case n.Route != plan.RouteLocal:
-		return w.route(i, epoch, b)
+		return w.route(i, epoch, b, lent)
 	case n.Kind == plan.NodeChain:
 		return w.runChain(i, epoch, b)
 	case n.Kind == plan.NodeMerge:
-		return w.push(n.Outputs[0], epoch, b)
+		return w.push(n.Outputs[0], epoch, b, lent)
 	case n.Kind == plan.NodeOutput:
 		return w.write(i, -1, epoch, b)
 	}
 	return fmt.Errorf("engine: node %d (%v) cannot take input", i, n.Kind)
 }
 
+// runChain runs a fused chain on a batch and pushes what it returns: lent
+// when it is one batch, owned copies when the chain branches (the first
+// output's readers may call the guest before the second is read).
 func (w *worker) runChain(i int, epoch uint64, b abi.Batch) error {
 	n := &w.plan.Nodes[i]
 	q := abi.ChainRequest{Chain: uint32(i), Worker: uint32(w.index), Epoch: epoch, Batch: b}
@@ -49,19 +66,22 @@ func (w *worker) runChain(i int, epoch uint64, b abi.Batch) error {
 	if len(resp.Outputs) != len(n.Outputs) {
 		return w.stepError(n.Steps[len(n.Steps)-1], fmt.Errorf("guest returned %d outputs, the step has %d", len(resp.Outputs), len(n.Outputs)))
 	}
+	if len(resp.Outputs) == 1 {
+		return w.push(n.Outputs[0], epoch, resp.Outputs[0], true)
+	}
 	outs := make([]abi.Batch, len(resp.Outputs))
 	for k, o := range resp.Outputs {
 		outs[k] = own(o)
 	}
 	for k, o := range outs {
-		if err := w.push(n.Outputs[k], epoch, o); err != nil {
+		if err := w.push(n.Outputs[k], epoch, o, false); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// own copies a batch out of a guest's response buffer.
+// own copies a batch out of a lent buffer.
 func own(b abi.Batch) abi.Batch {
 	return abi.Batch{N: b.N, Body: append([]byte(nil), b.Body...)}
 }
@@ -73,31 +93,110 @@ func (w *worker) process(i int, epoch uint64, part int, b abi.Batch) error {
 	case plan.NodeStateful:
 		return w.stateful(i, epoch, b)
 	case plan.NodeRedistribute:
-		return w.push(n.Outputs[0], epoch, b)
+		return w.push(n.Outputs[0], epoch, b, false)
 	case plan.NodeOutput:
 		return w.write(i, part, epoch, b)
 	}
 	return fmt.Errorf("engine: node %d (%v) does not exchange", i, n.Kind)
 }
 
-// route splits a batch by destination worker and sends each share.
-func (w *worker) route(i int, epoch uint64, b abi.Batch) error {
+// route sends a batch to the workers that own its items. When they all go
+// to one worker and partition (one worker in all, or a sink of one
+// partition) the batch goes as it is, in one message, with no hashing; a
+// lent batch is copied once.
+func (w *worker) route(i int, epoch uint64, b abi.Batch, lent bool) error {
+	k, one, err := w.oneDestination(i, b)
+	if err != nil || !one {
+		if err == nil {
+			err = w.split(i, epoch, b)
+		}
+		return err
+	}
+	if lent {
+		b = own(b)
+	}
+	return w.send(i, epoch, k, &b)
+}
+
+// oneDestination reports whether every item of a batch for exchanging
+// node i goes to the same worker and partition, and which. It fails like
+// the item-by-item path on an unkeyed item where keys are needed.
+func (w *worker) oneDestination(i int, b abi.Batch) (share, bool, error) {
+	if len(b.Body) > maxMessage {
+		return share{}, false, nil // split into messages item by item
+	}
 	n := &w.plan.Nodes[i]
-	total := w.cfg.TotalWorkers
-	shares := map[[2]int]*abi.Batch{} // (worker, part) -> items
+	switch {
+	case n.Route == plan.RoutePart && len(w.nodes[i].owners) == 1:
+		return share{worker: w.nodes[i].owners[0]}, true, nil
+	case w.cfg.TotalWorkers > 1 || n.Route == plan.RoutePart:
+		return share{}, false, nil
+	case n.Route == plan.RouteSpread:
+		w.spread += b.N
+		return share{}, true, nil
+	}
+	unkeyed, err := b.Unkeyed()
+	if err != nil {
+		return share{}, false, w.stepError(n.Step(), err)
+	}
+	if unkeyed > 0 {
+		return share{}, false, w.keyError(n.Step(), nil, errNoKeyStateful)
+	}
+	return share{}, true, nil
+}
+
+// share is where a share of a batch goes: a worker and, for a partitioned
+// sink, the partition.
+type share struct{ worker, part int }
+
+// split divides a batch by destination and sends each share. A batch that
+// fits in one message is split in two passes: the first finds each item's
+// slot among the node's shares and sizes the shares, the second copies
+// the items into bodies of exactly that size, with no pointer written per
+// item. A bigger one goes item by item, a message whenever a share is full.
+func (w *worker) split(i int, epoch uint64, b abi.Batch) error {
+	n := &w.plan.Nodes[i]
+	st := &w.nodes[i]
+	if st.shares == nil {
+		slots := w.cfg.TotalWorkers
+		if n.Route == plan.RoutePart {
+			slots = len(st.owners)
+		}
+		st.shares = make([]abi.Batch, slots)
+	}
+	if len(b.Body) > maxMessage {
+		return w.splitLarge(i, epoch, b)
+	}
+	sp := &w.splitter
+	sp.reset(len(st.shares))
 	it := b.Iter()
 	var item abi.Item
 	for it.Next(&item) {
-		dest, part, err := w.destination(i, n.Route, &item, total)
+		k, err := w.destination(i, n.Route, &item, w.cfg.TotalWorkers)
 		if err != nil {
 			return err
 		}
-		k := [2]int{dest, part}
-		s := shares[k]
-		if s == nil {
-			s = &abi.Batch{}
-			shares[k] = s
+		sp.add(shareIndex(k, n.Route), len(item.Raw))
+	}
+	if err := it.Err(); err != nil {
+		return w.stepError(n.Step(), err)
+	}
+	sp.fill(st.shares, b.Body)
+	return w.sendShares(i, epoch)
+}
+
+// splitLarge splits a batch bigger than a message item by item.
+func (w *worker) splitLarge(i int, epoch uint64, b abi.Batch) error {
+	n := &w.plan.Nodes[i]
+	st := &w.nodes[i]
+	it := b.Iter()
+	var item abi.Item
+	for it.Next(&item) {
+		k, err := w.destination(i, n.Route, &item, w.cfg.TotalWorkers)
+		if err != nil {
+			return err
 		}
+		s := &st.shares[shareIndex(k, n.Route)]
 		s.AppendRaw(item.Raw)
 		if len(s.Body) >= maxMessage {
 			if err := w.send(i, epoch, k, s); err != nil {
@@ -108,49 +207,114 @@ func (w *worker) route(i int, epoch uint64, b abi.Batch) error {
 	if err := it.Err(); err != nil {
 		return w.stepError(n.Step(), err)
 	}
-	for k, s := range shares {
-		if err := w.send(i, epoch, k, s); err != nil {
+	return w.sendShares(i, epoch)
+}
+
+// sendShares sends every non-empty share of exchanging node i.
+func (w *worker) sendShares(i int, epoch uint64) error {
+	st := &w.nodes[i]
+	for j := range st.shares {
+		k := share{worker: j}
+		if w.plan.Nodes[i].Route == plan.RoutePart {
+			k = share{worker: st.owners[j], part: j}
+		}
+		if err := w.send(i, epoch, k, &st.shares[j]); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+// splitter is a worker's scratch space for splitting a batch in two
+// passes, reused by every split.
+type splitter struct {
+	slot  []int // per item, its share
+	size  []int // per item, its encoded length
+	bytes []int // per share, the bytes of its items; then the fill offset
+	count []int // per share, its items
+}
+
+func (sp *splitter) reset(shares int) {
+	sp.slot, sp.size = sp.slot[:0], sp.size[:0]
+	sp.bytes = append(sp.bytes[:0], make([]int, shares)...)
+	sp.count = append(sp.count[:0], make([]int, shares)...)
+}
+
+// add notes the next item: its share and encoded length.
+func (sp *splitter) add(slot, size int) {
+	sp.slot = append(sp.slot, slot)
+	sp.size = append(sp.size, size)
+	sp.bytes[slot] += size
+	sp.count[slot]++
+}
+
+// fill copies the items of body, in order, into new bodies of the shares
+// add sized.
+func (sp *splitter) fill(shares []abi.Batch, body []byte) {
+	for j, n := range sp.count {
+		if n > 0 {
+			shares[j] = abi.Batch{N: n, Body: make([]byte, sp.bytes[j])}
+		}
+		sp.bytes[j] = 0
+	}
+	off := 0
+	for k, slot := range sp.slot {
+		end := off + sp.size[k]
+		sp.bytes[slot] += copy(shares[slot].Body[sp.bytes[slot]:], body[off:end])
+		off = end
+	}
+}
+
+// shareIndex is the slot of a destination among a node's shares: the
+// partition for a partitioned sink, else the worker.
+func shareIndex(k share, r plan.Route) int {
+	if r == plan.RoutePart {
+		return k.part
+	}
+	return k.worker
+}
+
 // maxMessage bounds the bytes of items in one message, well under NATS's
 // default 1 MiB payload limit; bigger shares go out in several messages.
 const maxMessage = 256 << 10
 
-// send hands a share of items to its worker (k is worker, partition) and
-// leaves the share empty for more.
-func (w *worker) send(i int, epoch uint64, k [2]int, s *abi.Batch) error {
+// send hands a share of items to its destination and leaves the share
+// empty for more (the message keeps its buffer).
+func (w *worker) send(i int, epoch uint64, k share, s *abi.Batch) error {
 	if s.N == 0 {
 		return nil
 	}
-	m := transport.Message{Node: i, Kind: transport.Data, Epoch: epoch, Part: k[1], Batch: *s}
+	m := transport.Message{Node: i, Kind: transport.Data, Epoch: epoch, Part: k.part, Batch: *s}
 	*s = abi.Batch{}
-	return w.ep.Send(k[0], m)
+	return w.ep.Send(k.worker, m)
 }
 
-func (w *worker) destination(i int, r plan.Route, item *abi.Item, total int) (dest, part int, err error) {
+// Why items without a key cannot go on.
+const (
+	errNoKeyStateful = "got an item without a key: stateful steps need a keyed stream (use key_on first)"
+	errNoKeySink     = "got an item without a key: a partitioned sink needs a keyed stream"
+)
+
+func (w *worker) destination(i int, r plan.Route, item *abi.Item, total int) (share, error) {
 	switch r {
 	case plan.RouteSpread:
 		w.spread++
-		return w.spread % total, 0, nil
+		return share{worker: w.spread % total}, nil
 	case plan.RouteKey:
 		if !item.HasKey {
-			return 0, 0, w.keyError(w.plan.Nodes[i].Step(), nil, "got an item without a key: stateful steps need a keyed stream (use key_on first)")
+			return share{}, w.keyError(w.plan.Nodes[i].Step(), nil, errNoKeyStateful)
 		}
-		return KeyWorker(item.Key, total), 0, nil
+		return share{worker: KeyWorker(item.Key, total)}, nil
 	}
 	owners := w.nodes[i].owners
 	if len(owners) == 1 {
-		return owners[0], 0, nil
+		return share{worker: owners[0]}, nil
 	}
 	if !item.HasKey {
-		return 0, 0, w.keyError(w.plan.Nodes[i].Step(), nil, "got an item without a key: a partitioned sink needs a keyed stream")
+		return share{}, w.keyError(w.plan.Nodes[i].Step(), nil, errNoKeySink)
 	}
-	part = int(xxhash.Sum64(item.Key) % uint64(len(owners)))
-	return owners[part], part, nil
+	part := int(xxhash.Sum64(item.Key) % uint64(len(owners)))
+	return share{worker: owners[part], part: part}, nil
 }
 
 // KeyWorker is the worker that owns key among total workers: the same on

@@ -93,6 +93,24 @@ type fakeGuest struct {
 	worker  int
 	counts  map[string]int
 	handles map[uint32]*handle
+	resp    []byte // the batches of the last response, as a real instance's buffer
+}
+
+// overwrite makes every call clobber the last response's batches, as a
+// real guest instance does: the engine must not read a batch a guest
+// returned after its next call into the guest.
+func (g *fakeGuest) overwrite() {
+	for i := range g.resp {
+		g.resp[i] = 0xee
+	}
+	g.resp = g.resp[:0]
+}
+
+// lend overwrites the last response and returns b in its buffer.
+func (g *fakeGuest) lend(b abi.Batch) abi.Batch {
+	g.overwrite()
+	g.resp = append(g.resp, b.Body...)
+	return abi.Batch{N: b.N, Body: g.resp}
 }
 
 // handle is an open partition: a source's position (lines emitted), or a
@@ -117,7 +135,7 @@ func (g *fakeGuest) RunChain(_ context.Context, q abi.ChainRequest) (abi.ChainRe
 			out.Append([]byte(word), word != g.w.unkeyed, []byte(word))
 		}
 	}
-	return abi.ChainResponse{Outputs: []abi.Batch{out}}, it.Err()
+	return abi.ChainResponse{Outputs: []abi.Batch{g.lend(out)}}, it.Err()
 }
 
 // StatefulBatch counts each key and emits "key=count"; with world.notify
@@ -136,6 +154,7 @@ func (g *fakeGuest) StatefulBatch(_ context.Context, q abi.StatefulRequest) (abi
 		}
 		up.Keys = append(up.Keys, ks)
 	}
+	up.Emits = g.lend(up.Emits)
 	return up, it.Err()
 }
 
@@ -151,16 +170,19 @@ func (g *fakeGuest) Notify(_ context.Context, q abi.KeysRequest) (abi.KeyedUpdat
 		g.emit(&up, "notify", k, fmt.Sprintf("%s@%d", k, g.counts[k]), q.Now)
 		up.Keys = append(up.Keys, abi.KeyState{Key: k})
 	}
+	up.Emits = g.lend(up.Emits)
 	return up, nil
 }
 
 // EOF emits nothing.
 func (g *fakeGuest) EOF(context.Context, abi.StepRequest) (abi.KeyedUpdates, error) {
+	g.overwrite()
 	return abi.KeyedUpdates{}, nil
 }
 
 // Snapshot returns each key's count in decimal.
 func (g *fakeGuest) Snapshot(_ context.Context, q abi.KeysRequest) (abi.Snapshots, error) {
+	g.overwrite()
 	s := abi.Snapshots{Step: q.Step}
 	for _, k := range q.Keys {
 		n, ok := g.counts[k]
@@ -171,6 +193,7 @@ func (g *fakeGuest) Snapshot(_ context.Context, q abi.KeysRequest) (abi.Snapshot
 
 // Restore sets counts from snapshots.
 func (g *fakeGuest) Restore(_ context.Context, s abi.Snapshots) error {
+	g.overwrite()
 	for _, it := range s.Items {
 		n, err := strconv.Atoi(string(it.State))
 		if err != nil {
@@ -184,6 +207,7 @@ func (g *fakeGuest) Restore(_ context.Context, s abi.Snapshots) error {
 
 // ListParts gives every worker every partition.
 func (g *fakeGuest) ListParts(_ context.Context, q abi.PartsRequest) ([]string, error) {
+	g.overwrite()
 	if g.plan.Graph.Steps[q.Step].Kind == abi.KindOutput {
 		return g.w.sinks, nil
 	}
@@ -198,6 +222,7 @@ func (g *fakeGuest) ListParts(_ context.Context, q abi.PartsRequest) ([]string, 
 // BuildPart opens a partition at its resume position (lines emitted, or
 // items written).
 func (g *fakeGuest) BuildPart(_ context.Context, q abi.BuildPartRequest) error {
+	g.overwrite()
 	h := &handle{name: q.Part}
 	if q.HasResume {
 		n, err := strconv.Atoi(string(q.Resume))
@@ -228,11 +253,13 @@ func (g *fakeGuest) NextBatch(_ context.Context, q abi.HandleRequest) (abi.NextB
 	default:
 		nb.Awake = g.w.t0.Add(p.end).UnixNano()
 	}
+	nb.Batch = g.lend(nb.Batch)
 	return nb, nil
 }
 
 // WriteBatch records what the sink partition got.
 func (g *fakeGuest) WriteBatch(_ context.Context, q abi.WriteRequest) error {
+	g.overwrite()
 	h := g.handles[q.Handle]
 	it := q.Batch.Iter()
 	var item abi.Item
@@ -245,11 +272,13 @@ func (g *fakeGuest) WriteBatch(_ context.Context, q abi.WriteRequest) error {
 
 // PartSnapshot is the partition's position in decimal.
 func (g *fakeGuest) PartSnapshot(_ context.Context, q abi.HandleRequest) (abi.OptBytes, error) {
+	g.overwrite()
 	return abi.OptBytes{Present: true, B: []byte(strconv.Itoa(g.handles[q.Handle].pos))}, nil
 }
 
 // ClosePart forgets the partition.
 func (g *fakeGuest) ClosePart(_ context.Context, q abi.HandleRequest) error {
+	g.overwrite()
 	delete(g.handles, q.Handle)
 	return nil
 }

@@ -44,13 +44,13 @@ func (w *worker) pollSources(now time.Time) (bool, error) {
 			if s.eof || now.Before(s.awake) {
 				continue
 			}
-			b, err := w.next(s, now)
+			b, lent, err := w.next(s, now)
 			if err != nil {
 				return false, err
 			}
 			polled = polled || b.N > 0 || s.eof
 			s.dirty = s.dirty || b.N > 0
-			if err := w.push(w.plan.Nodes[i].Outputs[0], w.epoch, b); err != nil {
+			if err := w.push(w.plan.Nodes[i].Outputs[0], w.epoch, b, lent); err != nil {
 				return false, err
 			}
 		}
@@ -58,18 +58,21 @@ func (w *worker) pollSources(now time.Time) (bool, error) {
 	return polled, nil
 }
 
-func (w *worker) next(s *sourcePart, now time.Time) (abi.Batch, error) {
+// next reads a batch from a source partition. A host partition's batch is
+// lent: it is read into a buffer the next read reuses.
+func (w *worker) next(s *sourcePart, now time.Time) (abi.Batch, bool, error) {
 	if s.host != nil {
-		var b abi.Batch
-		eof, err := s.host.Next(&b, w.cfg.BatchSize)
+		b := &w.readBuf
+		b.Reset()
+		eof, err := s.host.Next(b, w.cfg.BatchSize)
 		if err != nil {
-			return b, w.stepError(s.step, err)
+			return *b, true, w.stepError(s.step, err)
 		}
 		switch {
 		case eof:
 			s.dirty = s.dirty || b.N > 0
 			if err := w.snapshotSource(s); err != nil {
-				return b, err
+				return *b, true, err
 			}
 			s.eof = true
 			err = w.stepError(s.step, s.host.Close())
@@ -77,28 +80,30 @@ func (w *worker) next(s *sourcePart, now time.Time) (abi.Batch, error) {
 		case b.N == 0:
 			s.awake = now.Add(emptyPollDelay)
 		}
-		return b, err
+		return *b, true, err
 	}
 	q := abi.HandleRequest{Step: uint32(s.step), Handle: s.handle, Now: now.UnixNano()}
 	nb, err := w.g.NextBatch(w.ctx, q)
 	if err != nil {
-		return abi.Batch{}, w.stepError(s.step, err)
+		return abi.Batch{}, false, w.stepError(s.step, err)
 	}
-	b := own(nb.Batch)
+	b := nb.Batch
 	switch {
 	case nb.EOF:
+		// Snapshotting and closing the partition call the guest.
+		b = own(b)
 		s.dirty = s.dirty || b.N > 0
 		if err := w.snapshotSource(s); err != nil {
-			return b, err
+			return b, false, err
 		}
 		s.eof = true
-		return b, w.stepError(s.step, w.g.ClosePart(w.ctx, q))
+		return b, false, w.stepError(s.step, w.g.ClosePart(w.ctx, q))
 	case nb.Awake != 0:
 		s.awake = time.Unix(0, nb.Awake)
 	case b.N == 0:
 		s.awake = now.Add(emptyPollDelay)
 	}
-	return b, nil
+	return b, true, nil
 }
 
 // nextAwake is the earliest time a waiting source partition wants polling.

@@ -82,3 +82,27 @@ func TestRouting(t *testing.T) {
 		})
 	}
 }
+
+// TestRoutingLargeBatches routes chain outputs bigger than one message
+// (maxMessage), which go out in several messages, beside small ones.
+func TestRoutingLargeBatches(t *testing.T) {
+	var words []string
+	for i := range 30_000 {
+		words = append(words, fmt.Sprintf("w%06d", i%20_000))
+	}
+	input := map[string]part{
+		"a": {lines: []line{at(0, strings.Join(words, " ")), at(1, "x y")}, end: sec(2)},
+		"b": {lines: []line{at(0, "y z")}, end: sec(1)},
+	}
+	for _, workers := range []int{1, 2, 3} {
+		t.Run(fmt.Sprintf("%d workers", workers), func(t *testing.T) {
+			w := newWorld(input)
+			if err := (run{workers: workers}).exec(t, w); err != nil {
+				t.Fatal(err)
+			}
+			if got, want := lastCounts(w), wordCounts(input); !maps.Equal(got, want) {
+				t.Errorf("final counts differ: %d keys, want %d", len(got), len(want))
+			}
+		})
+	}
+}

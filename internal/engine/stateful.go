@@ -33,7 +33,7 @@ func (w *worker) updates(i int, epoch uint64, up abi.KeyedUpdates) error {
 		}
 		t.set(k.Key, k.NotifyAt)
 	}
-	return w.push(w.plan.Nodes[i].Outputs[0], epoch, own(up.Emits))
+	return w.push(w.plan.Nodes[i].Outputs[0], epoch, up.Emits, true)
 }
 
 // atEOF calls on_eof for every key of a stateful step once every worker's

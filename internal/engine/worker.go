@@ -26,8 +26,10 @@ type worker struct {
 	spread   int       // round-robin position for redistribute
 	handles  uint32    // the last guest partition handle given out
 
-	nodes []nodeState
-	msgs  []transport.Message
+	nodes    []nodeState
+	msgs     []transport.Message
+	readBuf  abi.Batch // host sources read into it; see push
+	splitter splitter  // scratch space of split
 
 	stopping  bool                // a graceful stop began: sources read no more
 	snaps     []recovery.Snapshot // snapshots not yet handed to the committer
@@ -44,6 +46,7 @@ type nodeState struct {
 	sources  []*sourcePart     // input nodes
 	sinks    map[int]*sinkPart // output nodes: by partition index (-1: dynamic)
 	owners   []int             // partitioned outputs: partition index -> worker
+	shares   []abi.Batch       // exchanging nodes: items split by destination, see split
 	timers   *timers           // stateful nodes
 	lastData uint64            // stateful nodes: latest epoch seen
 

@@ -82,11 +82,61 @@ func ReadBatch(r *Reader) Batch {
 
 // Check verifies that the body is exactly N well-formed items.
 func (b Batch) Check() error {
-	it := b.Iter()
-	var item Item
-	for it.Next(&item) {
+	_, err := b.Unkeyed()
+	return err
+}
+
+// Unkeyed checks the batch as Check does and counts its items without a
+// key, in one pass that decodes nothing else.
+func (b Batch) Unkeyed() (int, error) {
+	if b.N < 0 {
+		return 0, ErrBatchCount
 	}
-	return it.Err()
+	body, off, unkeyed := b.Body, 0, 0
+	for range b.N {
+		tag, n := uvarintAt(body, off)
+		if n <= 0 {
+			return 0, ErrBatchCount
+		}
+		off += n
+		if tag == 0 {
+			unkeyed++
+		} else if off, n = skip(body, off, tag-1); n < 0 {
+			return 0, ErrBatchCount
+		}
+		vlen, n := uvarintAt(body, off)
+		if n <= 0 {
+			return 0, ErrBatchCount
+		}
+		if off, n = skip(body, off+n, vlen); n < 0 {
+			return 0, ErrBatchCount
+		}
+	}
+	if off != len(body) {
+		return 0, ErrBatchCount
+	}
+	return unkeyed, nil
+}
+
+// uvarintAt decodes the uvarint at p[off:] as binary.Uvarint does, with a
+// short way for the one-byte values most lengths and tags are.
+func uvarintAt(p []byte, off int) (uint64, int) {
+	if off < len(p) && p[off] < 0x80 {
+		return uint64(p[off]), 1
+	}
+	if off >= len(p) {
+		return 0, 0
+	}
+	return binary.Uvarint(p[off:])
+}
+
+// skip moves off over n bytes of p; it returns -1 as its second result
+// when fewer are left.
+func skip(p []byte, off int, n uint64) (int, int) {
+	if n > uint64(len(p)-off) {
+		return off, -1
+	}
+	return off + int(n), 0
 }
 
 // Iter returns an iterator over the batch's items.
@@ -139,7 +189,7 @@ func (it *BatchIter) Next(item *Item) bool {
 func (it *BatchIter) Err() error { return it.err }
 
 func (it *BatchIter) uvarint() (uint64, bool) {
-	v, n := binary.Uvarint(it.body[it.off:])
+	v, n := uvarintAt(it.body, it.off)
 	if n <= 0 {
 		it.err = ErrBatchCount
 		return 0, false
