@@ -19,7 +19,6 @@ import (
 
 // schema creates the tables of one partition file. Executions and commits are used in part-0 only.
 const schema = `
-PRAGMA journal_mode = WAL;
 CREATE TABLE meta (k TEXT PRIMARY KEY, v TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE snaps (
 	step_id TEXT NOT NULL, state_key TEXT NOT NULL, epoch INTEGER NOT NULL, state BLOB, crc INTEGER NOT NULL,
@@ -52,7 +51,9 @@ var partName = regexp.MustCompile(`^part-(0|[1-9][0-9]*)\.sqlite3$`)
 func PartitionFile(i int) string { return fmt.Sprintf("part-%d.sqlite3", i) }
 
 // Init creates a store of partitions partition files in dir (created if missing); it refuses a directory
-// that already holds partition files.
+// that already holds partition files. A crash part way leaves no partition file that a run would take for
+// a store: each file is written whole under a temporary name, then the files are renamed into place with
+// partition 0 last (see interruptedInit).
 func Init(dir string, partitions int) error {
 	if partitions < 1 {
 		return fmt.Errorf("%w: %d", ErrBadPartitionCount, partitions)
@@ -72,11 +73,29 @@ func Init(dir string, partitions int) error {
 		return err
 	}
 	for i := range partitions {
-		if err := initPartition(filepath.Join(dir, PartitionFile(i)), id, i, partitions); err != nil {
+		tmp := filepath.Join(dir, PartitionFile(i)+initSuffix)
+		removeFile(tmp)
+		if err := initPartition(tmp, id, i, partitions); err != nil {
 			return err
 		}
 	}
+	for i := partitions - 1; i >= 0; i-- {
+		final := filepath.Join(dir, PartitionFile(i))
+		if err := os.Rename(final+initSuffix, final); err != nil {
+			return fmt.Errorf("recovery: create %s: %w", final, err)
+		}
+	}
 	return nil
+}
+
+// initSuffix marks a partition file Init is still writing.
+const initSuffix = ".init"
+
+// removeFile removes a SQLite file and its journals, if there.
+func removeFile(path string) {
+	for _, p := range []string{path, path + "-journal", path + "-wal", path + "-shm"} {
+		_ = os.Remove(p)
+	}
 }
 
 func newStoreID() (string, error) {
@@ -87,6 +106,7 @@ func newStoreID() (string, error) {
 	return hex.EncodeToString(b), nil
 }
 
+// initPartition writes a partition file's tables and meta in one transaction.
 func initPartition(path, storeID string, i, n int) error {
 	db, err := sql.Open("sqlite", path)
 	if err != nil {
@@ -94,7 +114,15 @@ func initPartition(path, storeID string, i, n int) error {
 	}
 	defer db.Close()
 	ctx := context.Background()
-	if _, err := db.ExecContext(ctx, schema+indexes); err != nil {
+	if _, err := db.ExecContext(ctx, `PRAGMA journal_mode = WAL`); err != nil {
+		return fmt.Errorf("recovery: create %s: %w", path, err)
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("recovery: create %s: %w", path, err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, schema+indexes); err != nil {
 		return fmt.Errorf("recovery: create %s: %w", path, err)
 	}
 	meta := map[string]string{
@@ -102,11 +130,43 @@ func initPartition(path, storeID string, i, n int) error {
 		"partition": strconv.Itoa(i), "partitions": strconv.Itoa(n),
 	}
 	for k, v := range meta {
-		if _, err := db.ExecContext(ctx, `INSERT INTO meta (k, v) VALUES (?, ?)`, k, v); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO meta (k, v) VALUES (?, ?)`, k, v); err != nil {
 			return fmt.Errorf("recovery: create %s: %w", path, err)
 		}
 	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("recovery: create %s: %w", path, err)
+	}
 	return db.Close()
+}
+
+// interruptedInit reports whether the partition files found in dir are what a crashed Init left: some
+// renamed into place, but not partition 0, which Init renames last, and none ever used by a flow. Such
+// files hold no data and may be removed to create the store again.
+func interruptedInit(dir string, found []int) bool {
+	if len(found) == 0 || found[0] == 0 {
+		return false
+	}
+	for _, i := range found {
+		if !unused(filepath.Join(dir, PartitionFile(i))) {
+			return false
+		}
+	}
+	return true
+}
+
+// unused reports whether a partition file is readable and was never used by a flow: no flow id recorded
+// (saveFlow writes it into every partition before anything else), no snapshot, no execution.
+func unused(path string) bool {
+	db, err := sql.Open("sqlite", fileURI(path)+partParams(path, readOnly))
+	if err != nil {
+		return false
+	}
+	defer db.Close()
+	var n int
+	err = db.QueryRowContext(context.Background(), `SELECT (SELECT count(*) FROM meta WHERE k = 'flow_id' AND v != '')
+		+ (SELECT count(*) FROM snaps) + (SELECT count(*) FROM executions)`).Scan(&n)
+	return err == nil && n == 0
 }
 
 // listPartitions returns the partition indices found in dir, sorted.
@@ -165,9 +225,13 @@ func checkForeign(dir string) error {
 }
 
 // isStoreFile reports whether name is a file a store holds: a partition (another run may be creating
-// the store at this moment), the lock, its holder files, and SQLite's journal files.
+// the store at this moment), one Init is writing, the lock, its holder files, and SQLite's journal files.
 func isStoreFile(name string) bool {
 	if name == LockFile || strings.HasPrefix(name, LockFile+".") || partName.MatchString(name) {
+		return true
+	}
+	name = strings.Replace(name, ".sqlite3"+initSuffix, ".sqlite3", 1)
+	if partName.MatchString(name) {
 		return true
 	}
 	base, _, ok := strings.Cut(name, ".sqlite3-")

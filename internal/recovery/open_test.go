@@ -237,3 +237,52 @@ func TestStepIDs(t *testing.T) {
 		t.Errorf("StepIDs = %q, %v; want f.a,f.b,f.c", ids, err)
 	}
 }
+
+// TestInterruptedInit opens stores a crash left half made: a run that
+// creates the store must start from a fresh one, and never remove a file
+// that a run used.
+func TestInterruptedInit(t *testing.T) {
+	ctx := context.Background()
+	cases := []struct {
+		name  string
+		setup func(t *testing.T, dir string)
+		want  error // nil: the open creates a working store
+	}{
+		{"killed while writing the files", func(t *testing.T, dir string) {
+			must(t, os.MkdirAll(dir, 0o755))
+			must(t, os.WriteFile(filepath.Join(dir, PartitionFile(0)+initSuffix), []byte("SQLite format 3\x00half"), 0o644))
+		}, nil},
+		{"killed between the renames", func(t *testing.T, dir string) {
+			must(t, Init(dir, 3))
+			must(t, os.Rename(filepath.Join(dir, PartitionFile(0)), filepath.Join(dir, PartitionFile(0)+initSuffix)))
+		}, nil},
+		{"partition 0 of a used store removed", func(t *testing.T, dir string) {
+			used := initWith(t, 2)
+			must(t, os.Remove(filepath.Join(used, PartitionFile(0))))
+			must(t, os.Rename(used, dir))
+		}, ErrMissingPartition},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "store")
+			tc.setup(t, dir)
+			before := fingerprint(t, dir)
+			s, err := OpenSQLite(ctx, dir, SQLiteOptions{FlowID: "flow", Create: true, Partitions: 2})
+			if tc.want != nil {
+				if !errors.Is(err, tc.want) {
+					t.Fatalf("err = %v; want %v", err, tc.want)
+				}
+				if after := fingerprint(t, dir); fmt.Sprint(after) != fmt.Sprint(before) {
+					t.Fatalf("a refused open changed the store's files")
+				}
+				return
+			}
+			must(t, err)
+			defer s.Close()
+			_, err = s.Begin(ctx, 1)
+			must(t, err)
+			must(t, s.Write(ctx, []Snapshot{snap("s", "k", 1, "v")}))
+			must(t, s.Commit(ctx, 1, 0, 1))
+		})
+	}
+}

@@ -139,6 +139,12 @@ func partitionsLocked(dir string, opts SQLiteOptions) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	if opts.Create && interruptedInit(dir, found) {
+		for _, i := range found {
+			removeFile(filepath.Join(dir, PartitionFile(i)))
+		}
+		found = nil
+	}
 	if len(found) == 0 && opts.Create {
 		if err := Init(dir, max(opts.Partitions, 1)); err != nil {
 			return 0, err
