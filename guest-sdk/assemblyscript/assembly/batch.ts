@@ -2,7 +2,7 @@
 // of a stream are encoded.
 
 import { Writer, Reader } from "./codec";
-import { putValue, decodeValueAt, takeValueErr } from "./values";
+import { putValue, decodeValueAt, decodeValue, takeValueErr, zeroOf } from "./values";
 
 /** Step kinds (StepKind). */
 export const KIND_INPUT: u8 = 1;
@@ -127,7 +127,23 @@ export abstract class PartsRuntime {
  * the wire), the value goes through V's codec. */
 @final
 export class KV<V> {
-  constructor(public key: string, public value: V) {}
+  constructor(public key: string = "", public value: V = zeroOf<V>()) {}
+
+  /** As a value (a KV inside another value): the key, then the value,
+   * each length-prefixed. */
+  encodeTo(w: Writer): void {
+    w.str(this.key);
+    putValue<V>(w, this.value);
+  }
+
+  decodeFrom(r: Reader): void {
+    this.key = r.str();
+    const n = r.len();
+    const sub = new Reader(r.pos, n);
+    this.value = decodeValue<V>(sub);
+    if (!sub.finish()) r.fail(sub.err);
+    r.skip(n);
+  }
 
   /** The item codec of KV<V> streams (the SDK's type test looks for it). */
   __kvCodec(): ItemCodec<KV<V>> { return new KVCodec<V>(); }

@@ -73,7 +73,7 @@ class FilterMapStep<T, U> extends TypedStep<T, U> {
     const out = new Array<U>();
     for (let i = 0; i < xs.length; i++) {
       const u = this.fn(unchecked(xs[i]));
-      if (u != null) out.push(u!);
+      if (u != null) out.push(changetype<U>(u));
     }
     return out;
   }
@@ -85,7 +85,7 @@ class FilterMapCtxStep<C, T, U> extends TypedStep<T, U> {
     const out = new Array<U>();
     for (let i = 0; i < xs.length; i++) {
       const u = this.fn(this.ctx, unchecked(xs[i]));
-      if (u != null) out.push(u!);
+      if (u != null) out.push(changetype<U>(u));
     }
     return out;
   }
