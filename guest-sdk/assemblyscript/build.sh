@@ -47,6 +47,6 @@ out=$(abs "$out")
 sdk=${here#/}/assembly
 cd /
 node "$asc" "${src#/}" "$sdk/exports.ts" -o "$out" \
-	-O3 --runtime incremental --exportStart _initialize \
+	-O3 --runtime minimal --exportStart _initialize \
 	--use "abort=$sdk/errors/bxAbort" --use "seed=$sdk/wasi/wasiSeed"
 node "$here/tools/check.mjs" "$out"

@@ -80,6 +80,24 @@ export function decodeValueAt<T>(p: usize, n: i32): T {
     const b = new Uint8Array(n);
     memory.copy(b.dataStart, p, n);
     return changetype<T>(b);
+  } else if (isBoolean<T>()) {
+    if (n != 1) valueErr = "a bool takes 1 byte, got " + n.toString();
+    return <T>(n > 0 && load<u8>(p) != 0);
+  } else if (isInteger<T>()) {
+    // A varint filling the value exactly, without a Reader.
+    let u: u64 = 0;
+    let shift: u64 = 0;
+    let i = 0;
+    for (; i < n && i < 10; i++) {
+      const b = load<u8>(p + <usize>i);
+      u |= (<u64>(b & 0x7f)) << shift;
+      shift += 7;
+      if (b < 0x80) break;
+    }
+    if (i != n - 1 || (i == 9 && load<u8>(p + 9) > 1)) { valueErr = "bad integer value of " + n.toString() + " byte(s)"; return <T>0; }
+    const v = <i64>(u >> 1) ^ -(<i64>(u & 1));
+    if (sizeof<T>() < 8 && <i64><T>v != v) valueErr = "integer " + v.toString() + " does not fit its type";
+    return <T>v;
   } else {
     const r = new Reader(p, n);
     const v = decodeValue<T>(r);

@@ -19,6 +19,12 @@ export function nowNanos(): i64 {
   return load<i64>(scratch);
 }
 
+/** The monotonic clock in nanoseconds (WASI clock_time_get, monotonic). */
+export function monoNanos(): i64 {
+  clock_time_get(1, 1000, scratch);
+  return load<i64>(scratch);
+}
+
 /** Writes the UTF-8 of s to a WASI file descriptor (1 stdout, 2 stderr). */
 export function writeFd(fd: u32, s: string): void {
   const buf = String.UTF8.encode(s);

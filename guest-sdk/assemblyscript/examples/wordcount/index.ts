@@ -9,8 +9,15 @@ import {
   FileSource, StdOutSink,
 } from "../../assembly/index";
 
-/** ASCII lower case, as strings.ToLower does for ASCII text. */
-function lower(s: string): string { return s.toLowerCase(); }
+/** Lower case, as strings.ToLower: the string itself when it has no
+ * upper case ASCII letter and is all ASCII (most lines), else a copy. */
+function lower(s: string): string {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 128 || (c >= 65 && c <= 90)) return s.toLowerCase();
+  }
+  return s;
+}
 
 /** Whether c is ASCII whitespace (space, \t, \n, \v, \f, \r). */
 function isSpace(c: i32): bool { return c == 32 || (c >= 9 && c <= 13); }
