@@ -7,55 +7,10 @@ import {
   Args, Dataflow, KV, Writer, Reader, register, input, output, redistribute, map, mapWith, flatMap,
   filterMap, branch, merge, countFinal, statefulMap, State, statefulBatch, StatefulBatchLogic,
   FixedPartitionedSource, StatefulSourcePartition, TestingSource, FileSource, FileSink, NO_NOTIFY, nowNanos,
+  fields, trimSpace as trim, lowerASCII,
 } from "../../guest-sdk/assemblyscript/assembly/index";
 
-// ---- text helpers: the suite's ASCII rules ----
-
-function isSpace(c: i32): bool { return c == 32 || (c >= 9 && c <= 13); }
-
-/** Removes ASCII whitespace at both ends. */
-function trim(s: string): string {
-  let a = 0;
-  let b = s.length;
-  while (a < b && isSpace(s.charCodeAt(a))) a++;
-  while (b > a && isSpace(s.charCodeAt(b - 1))) b--;
-  return s.substring(a, b);
-}
-
-/** Lower-cases A-Z only. */
-function lowerASCII(s: string): string {
-  let out = s;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 65 && c <= 90) { out = lowerFrom(s); break; }
-  }
-  return out;
-}
-
-function lowerFrom(s: string): string {
-  const codes = new Array<i32>(s.length);
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    codes[i] = c >= 65 && c <= 90 ? c + 32 : c;
-  }
-  return String.fromCharCodes(codes);
-}
-
-/** The words of a line: runs of non-whitespace. */
-function words(s: string): Array<string> {
-  const out = new Array<string>();
-  let start = -1;
-  for (let i = 0; i < s.length; i++) {
-    if (isSpace(s.charCodeAt(i))) {
-      if (start >= 0) out.push(s.substring(start, i));
-      start = -1;
-    } else if (start < 0) {
-      start = i;
-    }
-  }
-  if (start >= 0) out.push(s.substring(start));
-  return out;
-}
+// ---- the suite's integers ----
 
 /** Whether the last parseInt64 succeeded. */
 let parsedOK = false;
@@ -102,7 +57,7 @@ function wordcount(a: Args): Dataflow | null {
   const lines = input<string>("inp", flow, FileSource(a.str(0)));
   const spread = redistribute<string>("spread", lines);
   const lower = map<string, string>("lower", spread, lowerASCII);
-  const ws = flatMap<string, string>("split", lower, words);
+  const ws = flatMap<string, string>("split", lower, fields);
   const counts = countFinal<string>("count", ws, identity);
   output<string>("out", map<KV<i64>, string>("format", counts, formatCount), FileSink(a.str(1)));
   return flow;

@@ -176,15 +176,7 @@ export class PlainCodec<T> extends ItemCodec<T> {
 /** Keyed items: the key is the item key, the value V's encoding. */
 export class KVCodec<V> extends ItemCodec<KV<V>> {
   constructor() { super(); this.keyed = true; }
-  put(w: Writer, x: KV<V>): void {
-    const k = x.key;
-    const n = String.UTF8.byteLength(k);
-    w.uvarint(<u64>n + 1);
-    const p = w.reserve(n);
-    String.UTF8.encodeUnsafe(changetype<usize>(k), k.length, p);
-    w.len += n;
-    putValue<V>(w, x.value);
-  }
+  put(w: Writer, x: KV<V>): void { putKeyed<V>(w, x); }
   get(it: BatchIter): KV<V> {
     if (!it.hasKey) it.err = "item of a keyed stream has no key";
     const v = decodeValueAt<V>(it.vp, it.vl);
@@ -192,6 +184,17 @@ export class KVCodec<V> extends ItemCodec<KV<V>> {
     if (e.length > 0) it.err = e;
     return new KV<V>(it.key(), v);
   }
+}
+
+/** Appends a keyed item: key kv.key, value kv.value's encoding. */
+export function putKeyed<V>(w: Writer, kv: KV<V>): void {
+  const k = kv.key;
+  const n = String.UTF8.byteLength(k);
+  w.uvarint(<u64>n + 1);
+  const p = w.reserve(n);
+  String.UTF8.encodeUnsafe(changetype<usize>(k), k.length, p);
+  w.len += n;
+  putValue<V>(w, kv.value);
 }
 
 /** The item codec of Stream<T>. */

@@ -19,3 +19,4 @@ export {
 export { Args, register } from "./register";
 export { nowNanos, printOut, printErr } from "./wasi";
 export { encodeValue, decodeValue } from "./values";
+export { isSpace, fields, trimSpace, lowerASCII, toLower } from "./text";

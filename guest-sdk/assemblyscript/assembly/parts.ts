@@ -72,18 +72,22 @@ export function output<T>(id: string, up: Stream<T>, sink: Sink<T>): void {
 
 // ---- sources written in the guest ----
 
-/** One partition of a FixedPartitionedSource (Bytewax's
- * StatefulSourcePartition). */
-export abstract class StatefulSourcePartition<T, S> {
+/** What every source partition does. */
+export abstract class SourcePartition<T> {
   /** Pushes the next items into out; returns true when the partition has
    * ended (out may still hold its last items). */
   abstract nextBatch(out: Array<T>): bool;
   /** When to poll next, in Unix nanoseconds, or NO_NOTIFY for "soon". */
   nextAwake(): i64 { return NO_NOTIFY; }
-  /** The state to resume the partition from. */
-  abstract snapshot(): S;
   /** Releases the partition. */
   close(): void {}
+}
+
+/** One partition of a FixedPartitionedSource (Bytewax's
+ * StatefulSourcePartition). */
+export abstract class StatefulSourcePartition<T, S> extends SourcePartition<T> {
+  /** The state to resume the partition from. */
+  abstract snapshot(): S;
 }
 
 /** A source of named partitions, each read by one worker, resumable from
@@ -101,11 +105,7 @@ export abstract class FixedPartitionedSource<T, S> extends Source<T> {
 
 /** One worker's partition of a DynamicSource (Bytewax's
  * StatelessSourcePartition). */
-export abstract class StatelessSourcePartition<T> {
-  abstract nextBatch(out: Array<T>): bool;
-  nextAwake(): i64 { return NO_NOTIFY; }
-  close(): void {}
-}
+export abstract class StatelessSourcePartition<T> extends SourcePartition<T> {}
 
 /** A source with one partition on every worker and no resume state
  * (Bytewax's DynamicSource). */
@@ -136,6 +136,21 @@ abstract class HandlesRT<P> extends PartsRuntime {
   }
 
   listParts(worker: i32, workers: i32): Array<string> { return []; }
+
+  buildPart(handle: u32, part: string, worker: i32, workers: i32, hasResume: bool, resume: usize, len: i32): string {
+    const e = this.claim(handle);
+    if (e.length > 0) return e;
+    const err = new Array<string>();
+    const p = this.open(part, worker, workers, hasResume, resume, len, err);
+    if (err.length > 0) return err[0];
+    this.built.set(handle, new Built<P>(part, p));
+    return "";
+  }
+
+  /** Builds a partition (the user's build_part or build); a bad resume
+   * state pushes an error on err. */
+  abstract open(part: string, worker: i32, workers: i32, hasResume: bool, resume: usize, len: i32, err: Array<string>): P;
+
   next(handle: u32, w: Writer): string { return "bx: bad step: step " + this.st.id + " is not a source"; }
   write(handle: u32, it: BatchIter): string { return "bx: bad step: step " + this.st.id + " is not a sink"; }
 
@@ -164,20 +179,49 @@ abstract class HandlesRT<P> extends PartsRuntime {
   abstract closePart(p: P): void;
 }
 
-/** Appends a NextBatch response from a partition's answer. */
-function nextResponse<T>(codec: ItemCodec<T>, items: Array<T>, eof: bool, awake: i64, w: Writer, o: BatchOut): void {
-  w.bool(eof);
-  w.varint(eof || awake == NO_NOTIFY ? 0 : (awake < 1 ? 1 : awake));
-  o.reset();
-  for (let i = 0; i < items.length; i++) codec.put(o.body, unchecked(items[i]));
-  o.n = items.length;
-  o.flush(w);
+/** Decodes the resume state of a partition; sets *err on failure. */
+function resumeState<S>(st: StepInfo, part: string, hasResume: bool, p: usize, n: i32, err: Array<string>): S {
+  if (!hasResume) return zeroOf<S>();
+  const state = decodeValueAt<S>(p, n);
+  const e = takeValueErr();
+  if (e.length > 0) err.push("decoding the resume state of partition " + quote(part) + " in step " + st.id + ": " + e);
+  return state;
 }
 
-class PartSourceRT<T, S> extends HandlesRT<StatefulSourcePartition<T, S>> {
+/** The runtime of a guest source: polls its partitions. */
+abstract class SourceRT<T> extends HandlesRT<SourcePartition<T>> {
   codec: ItemCodec<T> = codecOf<T>();
   items: Array<T> = [];
   o: BatchOut = new BatchOut();
+
+  next(handle: u32, w: Writer): string {
+    const e = this.has(handle);
+    if (e.length > 0) return e;
+    const b = this.built.get(handle);
+    enterPart(this.st, "next_batch", b.name);
+    const items = this.items;
+    items.length = 0;
+    const eof = b.part.nextBatch(items);
+    let awake = NO_NOTIFY;
+    if (!eof) {
+      enterPart(this.st, "next_awake", b.name);
+      awake = b.part.nextAwake();
+    }
+    w.bool(eof);
+    w.varint(eof || awake == NO_NOTIFY ? 0 : (awake < 1 ? 1 : awake));
+    const o = this.o;
+    o.reset();
+    for (let i = 0; i < items.length; i++) this.codec.put(o.body, unchecked(items[i]));
+    o.n = items.length;
+    o.flush(w);
+    items.length = 0;
+    return "";
+  }
+
+  closePart(p: SourcePartition<T>): void { p.close(); }
+}
+
+class PartSourceRT<T, S> extends SourceRT<T> {
   constructor(st: StepInfo, public src: FixedPartitionedSource<T, S>) { super(st); }
 
   listParts(worker: i32, workers: i32): Array<string> {
@@ -185,87 +229,41 @@ class PartSourceRT<T, S> extends HandlesRT<StatefulSourcePartition<T, S>> {
     return this.src.listParts(worker, workers);
   }
 
-  buildPart(handle: u32, part: string, worker: i32, workers: i32, hasResume: bool, resume: usize, len: i32): string {
-    const e = this.claim(handle);
-    if (e.length > 0) return e;
-    let state = zeroOf<S>();
-    if (hasResume) {
-      state = decodeValueAt<S>(resume, len);
-      const de = takeValueErr();
-      if (de.length > 0) return "decoding the resume state of partition " + quote(part) + " in step " + this.st.id + ": " + de;
-    }
+  open(part: string, worker: i32, workers: i32, hasResume: bool, resume: usize, len: i32, err: Array<string>): SourcePartition<T> {
+    const state = resumeState<S>(this.st, part, hasResume, resume, len, err);
     enterPart(this.st, "build_part", part);
-    this.built.set(handle, new Built(part, this.src.buildPart(this.st.id, part, hasResume, state)));
-    return "";
+    return this.src.buildPart(this.st.id, part, hasResume, state);
   }
 
-  next(handle: u32, w: Writer): string {
-    const e = this.has(handle);
-    if (e.length > 0) return e;
-    const b = this.built.get(handle);
-    enterPart(this.st, "next_batch", b.name);
-    this.items.length = 0;
-    const eof = b.part.nextBatch(this.items);
-    let awake = NO_NOTIFY;
-    if (!eof) {
-      enterPart(this.st, "next_awake", b.name);
-      awake = b.part.nextAwake();
-    }
-    nextResponse<T>(this.codec, this.items, eof, awake, w, this.o);
-    this.items.length = 0;
-    return "";
-  }
-
-  snap(p: StatefulSourcePartition<T, S>, w: Writer): void {
+  snap(p: SourcePartition<T>, w: Writer): void {
     w.bool(true);
-    putValue<S>(w, p.snapshot());
+    putValue<S>(w, changetype<StatefulSourcePartition<T, S>>(p).snapshot());
   }
-
-  closePart(p: StatefulSourcePartition<T, S>): void { p.close(); }
 }
 
-class DynSourceRT<T> extends HandlesRT<StatelessSourcePartition<T>> {
-  codec: ItemCodec<T> = codecOf<T>();
-  items: Array<T> = [];
-  o: BatchOut = new BatchOut();
+class DynSourceRT<T> extends SourceRT<T> {
   constructor(st: StepInfo, public src: DynamicSource<T>) { super(st); }
 
-  buildPart(handle: u32, part: string, worker: i32, workers: i32, hasResume: bool, resume: usize, len: i32): string {
-    const e = this.claim(handle);
-    if (e.length > 0) return e;
+  open(part: string, worker: i32, workers: i32, hasResume: bool, resume: usize, len: i32, err: Array<string>): SourcePartition<T> {
     enterPart(this.st, "build", "");
-    this.built.set(handle, new Built(part, this.src.build(this.st.id, worker, workers)));
-    return "";
+    return this.src.build(this.st.id, worker, workers);
   }
-
-  next(handle: u32, w: Writer): string {
-    const e = this.has(handle);
-    if (e.length > 0) return e;
-    const b = this.built.get(handle);
-    enterPart(this.st, "next_batch", b.name);
-    this.items.length = 0;
-    const eof = b.part.nextBatch(this.items);
-    let awake = NO_NOTIFY;
-    if (!eof) {
-      enterPart(this.st, "next_awake", b.name);
-      awake = b.part.nextAwake();
-    }
-    nextResponse<T>(this.codec, this.items, eof, awake, w, this.o);
-    this.items.length = 0;
-    return "";
-  }
-
-  closePart(p: StatelessSourcePartition<T>): void { p.close(); }
 }
 
 // ---- sinks written in the guest ----
 
+/** What every sink partition does. */
+export abstract class SinkPartition<T> {
+  /** Writes the values of a batch (the keys only routed them). */
+  abstract writeBatch(values: Array<T>): void;
+  /** Releases the partition. */
+  close(): void {}
+}
+
 /** One partition of a FixedPartitionedSink (Bytewax's
  * StatefulSinkPartition). */
-export abstract class StatefulSinkPartition<T, S> {
-  abstract writeBatch(values: Array<T>): void;
+export abstract class StatefulSinkPartition<T, S> extends SinkPartition<T> {
   abstract snapshot(): S;
-  close(): void {}
 }
 
 /** A sink of named partitions, each written by one worker; items are
@@ -279,10 +277,7 @@ export abstract class FixedPartitionedSink<T, S> extends Sink<T> {
 }
 
 /** One worker's partition of a DynamicSink. */
-export abstract class StatelessSinkPartition<T> {
-  abstract writeBatch(values: Array<T>): void;
-  close(): void {}
-}
+export abstract class StatelessSinkPartition<T> extends SinkPartition<T> {}
 
 /** A sink with one partition on every worker (Bytewax's DynamicSink). */
 export abstract class DynamicSink<T> extends Sink<T> {
@@ -291,20 +286,29 @@ export abstract class DynamicSink<T> extends Sink<T> {
   runtime(st: StepInfo): PartsRuntime | null { return new DynSinkRT<T>(st, this); }
 }
 
-/** Decodes a batch for a sink; returns "" or the error. */
-function decodeInto<T>(codec: ItemCodec<T>, it: BatchIter, xs: Array<T>, stepID: string): string {
-  xs.length = 0;
-  while (it.next()) {
-    xs.push(codec.get(it));
-    if (it.err.length > 0) break;
+/** The runtime of a guest sink: writes batches into its partitions. */
+abstract class SinkRT<T> extends HandlesRT<SinkPartition<T>> {
+  codec: ItemCodec<T> = codecOf<T>();
+
+  write(handle: u32, it: BatchIter): string {
+    const e = this.has(handle);
+    if (e.length > 0) return e;
+    const b = this.built.get(handle);
+    const xs = new Array<T>();
+    while (it.next()) {
+      xs.push(this.codec.get(it));
+      if (it.err.length > 0) break;
+    }
+    if (it.err.length > 0) return "decoding an item for step " + this.st.id + ": " + it.err;
+    enterPart(this.st, "write_batch", b.name);
+    b.part.writeBatch(xs);
+    return "";
   }
-  if (it.err.length > 0) return "decoding an item for step " + stepID + ": " + it.err;
-  return "";
+
+  closePart(p: SinkPartition<T>): void { p.close(); }
 }
 
-class PartSinkRT<T, S> extends HandlesRT<StatefulSinkPartition<T, S>> {
-  codec: ItemCodec<T> = codecOf<T>();
-  items: Array<T> = [];
+class PartSinkRT<T, S> extends SinkRT<T> {
   constructor(st: StepInfo, public sink: FixedPartitionedSink<T, S>) { super(st); }
 
   listParts(worker: i32, workers: i32): Array<string> {
@@ -312,66 +316,25 @@ class PartSinkRT<T, S> extends HandlesRT<StatefulSinkPartition<T, S>> {
     return this.sink.listParts(worker, workers);
   }
 
-  buildPart(handle: u32, part: string, worker: i32, workers: i32, hasResume: bool, resume: usize, len: i32): string {
-    const e = this.claim(handle);
-    if (e.length > 0) return e;
-    let state = zeroOf<S>();
-    if (hasResume) {
-      state = decodeValueAt<S>(resume, len);
-      const de = takeValueErr();
-      if (de.length > 0) return "decoding the resume state of partition " + quote(part) + " in step " + this.st.id + ": " + de;
-    }
+  open(part: string, worker: i32, workers: i32, hasResume: bool, resume: usize, len: i32, err: Array<string>): SinkPartition<T> {
+    const state = resumeState<S>(this.st, part, hasResume, resume, len, err);
     enterPart(this.st, "build_part", part);
-    this.built.set(handle, new Built(part, this.sink.buildPart(this.st.id, part, hasResume, state)));
-    return "";
+    return this.sink.buildPart(this.st.id, part, hasResume, state);
   }
 
-  write(handle: u32, it: BatchIter): string {
-    const e = this.has(handle);
-    if (e.length > 0) return e;
-    const b = this.built.get(handle);
-    const de = decodeInto<T>(this.codec, it, this.items, this.st.id);
-    if (de.length > 0) return de;
-    enterPart(this.st, "write_batch", b.name);
-    b.part.writeBatch(this.items);
-    this.items = [];
-    return "";
-  }
-
-  snap(p: StatefulSinkPartition<T, S>, w: Writer): void {
+  snap(p: SinkPartition<T>, w: Writer): void {
     w.bool(true);
-    putValue<S>(w, p.snapshot());
+    putValue<S>(w, changetype<StatefulSinkPartition<T, S>>(p).snapshot());
   }
-
-  closePart(p: StatefulSinkPartition<T, S>): void { p.close(); }
 }
 
-class DynSinkRT<T> extends HandlesRT<StatelessSinkPartition<T>> {
-  codec: ItemCodec<T> = codecOf<T>();
-  items: Array<T> = [];
+class DynSinkRT<T> extends SinkRT<T> {
   constructor(st: StepInfo, public sink: DynamicSink<T>) { super(st); }
 
-  buildPart(handle: u32, part: string, worker: i32, workers: i32, hasResume: bool, resume: usize, len: i32): string {
-    const e = this.claim(handle);
-    if (e.length > 0) return e;
+  open(part: string, worker: i32, workers: i32, hasResume: bool, resume: usize, len: i32, err: Array<string>): SinkPartition<T> {
     enterPart(this.st, "build", "");
-    this.built.set(handle, new Built(part, this.sink.build(this.st.id, worker, workers)));
-    return "";
+    return this.sink.build(this.st.id, worker, workers);
   }
-
-  write(handle: u32, it: BatchIter): string {
-    const e = this.has(handle);
-    if (e.length > 0) return e;
-    const b = this.built.get(handle);
-    const de = decodeInto<T>(this.codec, it, this.items, this.st.id);
-    if (de.length > 0) return de;
-    enterPart(this.st, "write_batch", b.name);
-    b.part.writeBatch(this.items);
-    this.items = [];
-    return "";
-  }
-
-  closePart(p: StatelessSinkPartition<T>): void { p.close(); }
 }
 
 // ---- the testing source ----

@@ -2,7 +2,7 @@
 // (docs/abi.md section 11).
 
 import { Writer } from "./codec";
-import { StepInfo, StatefulRuntime, KeyedUpdates, KeyState, BatchIter, KV, KIND_STATEFUL_BATCH } from "./batch";
+import { StepInfo, StatefulRuntime, KeyedUpdates, KeyState, BatchIter, KV, KIND_STATEFUL_BATCH, putKeyed } from "./batch";
 import { Stream, newStream } from "./flow";
 import { decodeValueAt, decodeValue, encodeValue, takeValueErr, zeroOf, putValue } from "./values";
 import { enterKey, quote, siteStep } from "./errors";
@@ -182,17 +182,6 @@ class StatefulRT<V, W, S> extends StatefulRuntime {
     this.build(key, true, s);
     return "";
   }
-}
-
-/** Appends a keyed item: key kv.key, value kv.value's encoding. */
-export function putKeyed<W>(w: Writer, kv: KV<W>): void {
-  const k = kv.key;
-  const n = String.UTF8.byteLength(k);
-  w.uvarint(<u64>n + 1);
-  const p = w.reserve(n);
-  String.UTF8.encodeUnsafe(changetype<usize>(k), k.length, p);
-  w.len += n;
-  putValue<W>(w, kv.value);
 }
 
 /** Builds the logics of a stateful step. Use a factory (with

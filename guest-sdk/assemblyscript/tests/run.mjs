@@ -109,6 +109,7 @@ function ok(resp) {
 const tests = [];
 const test = (name, fn) => tests.push([name, fn]);
 const path = process.argv[2];
+const partsPath = process.argv[3];
 
 test("primitives encode as in section 6", () => {
   load(path);
@@ -269,6 +270,67 @@ test("a throw in a stateful logic names the key", () => {
   e.str();
   assert.equal(e.uv(), 3n);
   assert.deepEqual([e.byte(), e.str()], [1, "k1"]);
+});
+
+function graph(r) {
+  const g = { flow: r.str(), streams: Number(r.uv()), steps: [] };
+  for (let n = Number(r.uv()); n > 0; n--) {
+    const st = { id: r.str(), kind: r.byte(), ins: [], outs: [] };
+    for (let k = Number(r.uv()); k > 0; k--) st.ins.push(Number(r.uv()));
+    for (let k = Number(r.uv()); k > 0; k--) st.outs.push(Number(r.uv()));
+    st.conn = r.byte();
+    st.arg = r.str();
+    g.steps.push(st);
+  }
+  r.end();
+  return g;
+}
+
+const takeLog = () => new TextDecoder().decode(slice(inst.exports.t_log()));
+
+test("guest connectors: dynamic source, partitioned and dynamic sinks; host connectors", () => {
+  load(partsPath);
+  const g = graph(ok(call(new W().byte(2).str("flow").uv(0).bytes)));
+  assert.deepEqual(g.steps.map((s) => [s.id, s.kind, s.ins, s.outs, s.conn, s.arg]), [
+    ["p.dyn", 1, [], [0], 2, ""],
+    ["p.show.flat_map_batch", 3, [0], [1], 0, ""],
+    ["p.psink", 2, [1], [], 1, ""],
+    ["p.dsink", 2, [1], [], 2, ""],
+    ["p.files", 1, [], [2], 4, "logs/*.txt"],
+    ["p.echo", 2, [2], [], 2, ""],
+    ["p.stdin", 1, [], [3], 5, ""],
+    ["p.echo2", 2, [3], [], 2, ""],
+  ]);
+  // The dynamic source: one partition per worker, ending with its items.
+  ok(call(new W().byte(11).uv(0).uv(1).str("").uv(1).uv(2).byte(0).uv(0).bytes)).end();
+  const nb = ok(call(new W().byte(12).uv(0).uv(1).v(0).bytes));
+  assert.deepEqual([nb.byte(), nb.v()], [1, 0n]);
+  // Unkeyed i64 values 100, 101, 102: zig-zag varints c8 01, ca 01, cc 01.
+  assert.equal(show(nb.b.subarray(nb.i)), show(hex("03 0c 00 02 c8 01 00 02 ca 01 00 02 cc 01")));
+  const ps = ok(call(new W().byte(14).uv(0).uv(1).v(0).bytes));
+  assert.deepEqual([ps.byte(), Number(ps.uv())], [0, 0]); // dynamic: no state
+  ps.end();
+  ok(call(new W().byte(15).uv(0).uv(1).v(0).bytes)).end();
+  assert.equal(takeLog(), "build p.dyn 1/2\nclose dyn 100");
+  // The partitioned sink: its partitions, resume state, snapshots.
+  const l = ok(call(new W().byte(10).uv(2).uv(0).uv(1).bytes));
+  assert.deepEqual([l.uv(), l.str(), l.str()], [2n, "a", "b"]);
+  ok(call(new W().byte(11).uv(2).uv(2).str("a").uv(0).uv(1).byte(1).uv(1).v(5).bytes)).end();
+  ok(call(new W().byte(13).uv(2).uv(2).batch([["x", "n1"], [null, "n2"]]).bytes)).end();
+  const snap = ok(call(new W().byte(14).uv(2).uv(2).v(0).bytes));
+  assert.deepEqual([snap.byte(), snap.uv(), snap.v()], [1, 1n, 7n]);
+  assert.equal(error(call(new W().byte(11).uv(2).uv(3).str("b").uv(0).uv(1).byte(1).uv(1).byte(0xff).bytes)).message,
+    'decoding the resume state of partition "b" in step p.psink: bad integer value of 1 byte(s)');
+  ok(call(new W().byte(15).uv(2).uv(2).v(0).bytes)).end();
+  // The dynamic sink.
+  ok(call(new W().byte(11).uv(3).uv(4).str("").uv(0).uv(1).byte(0).uv(0).bytes)).end();
+  ok(call(new W().byte(13).uv(3).uv(4).batch([[null, "n9"]]).bytes)).end();
+  assert.equal(takeLog(), "a:n1,n2\nclose a\ndyn:n9");
+  // Ops on the wrong kind of step.
+  assert.equal(error(call(new W().byte(13).uv(0).uv(1).batch([[null, "x"]]).bytes)).message, "bx: bad step: step 0 (p.dyn) is a input step, not output");
+  assert.equal(error(call(new W().byte(12).uv(2).uv(2).v(0).bytes)).message, "bx: bad step: step 2 (p.psink) is a output step, not input");
+  assert.equal(error(call(new W().byte(11).uv(4).uv(9).str("x").uv(0).uv(1).byte(0).uv(0).bytes)).message, "bx: the host runs this connector: step p.files uses the host's dir connector");
+  assert.equal(error(call(new W().byte(10).uv(1).uv(0).uv(1).bytes)).message, "bx: bad step: step 1 (p.show.flat_map_batch) is a flat_map_batch step, not input or output");
 });
 
 let failed = 0;
