@@ -3,7 +3,9 @@
 // tests read through t_log.
 
 import {
-  Args, Dataflow, Writer, register, input, output, map, DynamicSource, StatelessSourcePartition,
+  Args, Dataflow, Writer, KV, register, input, output, map, DynamicSource, StatelessSourcePartition,
+  flatMapBatch, filter, inspectDebug, flatMapWith, filterMapWith, keyOn, foldFinal, reduceFinal, redistribute,
+  TestingSource, StdOutSink, merge,
   FixedPartitionedSink, StatefulSinkPartition, DynamicSink, StatelessSinkPartition, DirSource, StdinSource,
 } from "../assembly/index";
 
@@ -63,6 +65,41 @@ function flow(a: Args): Dataflow | null {
 }
 
 register("flow", "", flow);
+
+// ---- lib: every library operator on one line of steps ----
+
+function same(xs: Array<string>): Array<string> { return xs; }
+function nonEmpty(s: string): bool { return s.length > 0; }
+function peek(stepID: string, s: string, epoch: u64, worker: i32): void {
+  log.push(stepID + " " + s + " " + epoch.toString() + " " + worker.toString());
+}
+class Times { constructor(public n: i32) {} }
+function repeat(t: Times, s: string): Array<string> {
+  const out = new Array<string>();
+  for (let i = 0; i < t.n; i++) out.push(s);
+  return out;
+}
+function notX(t: Times, s: string): string | null { return s == "x" ? null : s + t.n.toString(); }
+function first(s: string): string { return s.substring(0, 1); }
+function emptyText(): string { return ""; }
+function concat(acc: string, kv: string): string { return acc + kv; }
+function longer(a: string, b: string): string { return b.length > a.length ? b : a; }
+function showKV(kv: KV<string>): string { return kv.key + "=" + kv.value; }
+
+function lib(a: Args): Dataflow | null {
+  const f = new Dataflow("l");
+  const xs = flatMapBatch<string, string>("batch", input<string>("inp", f, new TestingSource<string>(["ab", "", "x", "ac", "b"], 5)), same);
+  const ys = filter<string>("nonempty", xs, nonEmpty);
+  const zs = inspectDebug<string>("peek", ys, peek);
+  const ws = filterMapWith<Times, string, string>("tag", flatMapWith<Times, string, string>("dup", zs, new Times(2), repeat), new Times(7), notX);
+  const keyed = keyOn<string>("key", redistribute<string>("spread", ws), first);
+  const folded = foldFinal<string, string>("fold", keyed, emptyText, concat);
+  const reduced = reduceFinal<string>("longest", keyed, longer);
+  output<string>("out", map<KV<string>, string>("show", merge<KV<string>>("both", [folded, reduced]), showKV), StdOutSink());
+  return f;
+}
+
+register("lib", "", lib);
 
 const hook = new Writer();
 

@@ -333,6 +333,32 @@ test("guest connectors: dynamic source, partitioned and dynamic sinks; host conn
   assert.equal(error(call(new W().byte(10).uv(1).uv(0).uv(1).bytes)).message, "bx: bad step: step 1 (p.show.flat_map_batch) is a flat_map_batch step, not input or output");
 });
 
+test("the library operators: step ids, a fused chain, folds and reduces", () => {
+  load(partsPath);
+  const g = graph(ok(call(new W().byte(2).str("lib").uv(0).bytes)));
+  assert.deepEqual(g.steps.map((s) => s.id), [
+    "l.inp", "l.batch", "l.nonempty.flat_map.flat_map_batch", "l.peek", "l.dup.flat_map_batch",
+    "l.tag.flat_map.flat_map_batch", "l.spread", "l.key.map.flat_map_batch",
+    "l.fold.stateful.stateful_batch", "l.longest.pre_reduce", "l.longest.fold_final.stateful.stateful_batch",
+    "l.both", "l.show.flat_map_batch", "l.out",
+  ]);
+  ok(call(new W().byte(3).uv(1).uv(5).uv(1).uv(2).uv(3).uv(4).uv(5).bytes)).end();
+  const r = ok(call(new W().byte(4).uv(1).uv(3).uv(2).batch([[null, "ab"], [null, ""], [null, "x"], [null, "ac"], [null, "b"]]).bytes));
+  assert.equal(r.uv(), 1n);
+  assert.deepEqual(r.batch(), [[null, "ab7"], [null, "ab7"], [null, "ac7"], [null, "ac7"], [null, "b7"], [null, "b7"]]);
+  r.end();
+  assert.equal(takeLog(), "l.peek ab 2 3\nl.peek x 2 3\nl.peek ac 2 3\nl.peek b 2 3");
+  ok(call(new W().byte(3).uv(2).uv(2).uv(7).uv(9).bytes)).end();
+  const k = ok(call(new W().byte(4).uv(2).uv(0).uv(1).batch([[null, "ab"], [null, "b"], [null, "abc"], [null, "a"]]).bytes));
+  assert.equal(k.uv(), 1n);
+  assert.deepEqual(k.batch(), [["a", "abc"], ["b", "b"]]); // pre-reduced per key, first-seen order
+  ok(call(new W().byte(5).uv(8).v(0).batch([["a", "ab"], ["b", "b"], ["a", "ac"]]).bytes));
+  const e = ok(call(new W().byte(7).uv(8).v(0).bytes)).updates();
+  assert.deepEqual(e.emits, [["a", "abac"], ["b", "b"]]);
+  ok(call(new W().byte(5).uv(10).v(0).batch([["a", "ab"], ["a", "abc"], ["a", "xy"]]).bytes));
+  assert.deepEqual(ok(call(new W().byte(7).uv(10).v(0).bytes)).updates().emits, [["a", "abc"]]);
+});
+
 let failed = 0;
 for (const [name, fn] of tests) {
   try {
