@@ -2,7 +2,7 @@
 // of a stream are encoded.
 
 import { Writer, Reader } from "./codec";
-import { putValue, decodeValueAt, decodeValue, takeValueErr, zeroOf } from "./values";
+import { putValue, decodeValueAt, decodeValue, takeValueErr, zeroOf, DECODE } from "./values";
 
 /** Step kinds (StepKind). */
 export const KIND_INPUT: u8 = 1;
@@ -178,7 +178,7 @@ export class KVCodec<V> extends ItemCodec<KV<V>> {
   constructor() { super(); this.keyed = true; }
   put(w: Writer, x: KV<V>): void { putKeyed<V>(w, x); }
   get(it: BatchIter): KV<V> {
-    if (!it.hasKey) it.err = "item of a keyed stream has no key";
+    if (!it.hasKey) it.err = DECODE + "item of a keyed stream has no key";
     const v = decodeValueAt<V>(it.vp, it.vl);
     const e = takeValueErr();
     if (e.length > 0) it.err = e;

@@ -4,9 +4,8 @@
 import { Writer } from "./codec";
 import { StepInfo, StatefulRuntime, KeyedUpdates, KeyState, BatchIter, KV, KIND_STATEFUL_BATCH, putKeyed } from "./batch";
 import { Stream, newStream } from "./flow";
-import { decodeValueAt, decodeValue, encodeValue, takeValueErr, zeroOf, putValue } from "./values";
-import { enterKey, quote, siteStep } from "./errors";
-import { Reader } from "./codec";
+import { decodeValueAt, takeValueErr, zeroOf, putValue, DECODE } from "./values";
+import { enterKey, quote } from "./errors";
 
 /** notifyAt's answer for "no notification". */
 export const NO_NOTIFY: i64 = i64.MIN_VALUE;
@@ -61,7 +60,7 @@ class StatefulRT<V, W, S> extends StatefulRuntime {
     this.groups.length = 0;
     this.vals.length = 0;
     while (it.next()) {
-      if (!it.hasKey) return "decoding an item for step " + this.st.id + ": bx: cannot decode value: item of a keyed stream has no key";
+      if (!it.hasKey) return "decoding an item for step " + this.st.id + ": " + DECODE + "item of a keyed stream has no key";
       const v = decodeValueAt<V>(it.vp, it.vl);
       const e = takeValueErr();
       if (e.length > 0) return "decoding an item for step " + this.st.id + ": " + e;

@@ -8,6 +8,9 @@
 
 import { Writer, Reader } from "./codec";
 
+/** The start of every value decoding error (the Go SDK's ErrDecode). */
+export const DECODE = "bx: cannot decode value: ";
+
 /** The error of the last value that did not decode, for messages. */
 export let valueErr: string = "";
 
@@ -81,7 +84,7 @@ export function decodeValueAt<T>(p: usize, n: i32): T {
     memory.copy(b.dataStart, p, n);
     return changetype<T>(b);
   } else if (isBoolean<T>()) {
-    if (n != 1) valueErr = "a bool takes 1 byte, got " + n.toString();
+    if (n != 1) valueErr = DECODE + "a bool takes 1 byte, got " + n.toString();
     return <T>(n > 0 && load<u8>(p) != 0);
   } else if (isInteger<T>()) {
     // A varint filling the value exactly, without a Reader.
@@ -94,14 +97,14 @@ export function decodeValueAt<T>(p: usize, n: i32): T {
       shift += 7;
       if (b < 0x80) break;
     }
-    if (i != n - 1 || (i == 9 && load<u8>(p + 9) > 1)) { valueErr = "bad integer value of " + n.toString() + " byte(s)"; return <T>0; }
+    if (i != n - 1 || (i == 9 && load<u8>(p + 9) > 1)) { valueErr = DECODE + "bad integer value of " + n.toString() + " byte(s)"; return <T>0; }
     const v = <i64>(u >> 1) ^ -(<i64>(u & 1));
-    if (sizeof<T>() < 8 && <i64><T>v != v) valueErr = "integer " + v.toString() + " does not fit its type";
+    if (sizeof<T>() < 8 && <i64><T>v != v) valueErr = DECODE + "integer " + v.toString() + " does not fit its type";
     return <T>v;
   } else {
     const r = new Reader(p, n);
     const v = decodeValue<T>(r);
-    if (!r.finish()) valueErr = r.err;
+    if (!r.finish()) valueErr = DECODE + r.err;
     return v;
   }
 }

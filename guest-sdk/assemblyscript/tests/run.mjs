@@ -182,7 +182,7 @@ test("bad chains, steps and batches get a StatusError", () => {
     ["count beyond items", hex("04 07 00 01 02 06 03 61 62 02 68 69"), "decoding an item for step t.pick: batch count does not match its items"],
     ["item past body", hex("04 07 00 01 01 03 03 61 62"), "decoding an item for step t.pick: batch count does not match its items"],
     ["trailing after batch", hex("04 07 00 01 00 00 00"), "bx: malformed request: run chain: 1 trailing byte(s)"],
-    ["unkeyed item for keyed stream", new W().byte(4).uv(7).uv(0).uv(1).batch([[null, "x"]]), "decoding an item for step t.pick: item of a keyed stream has no key"],
+    ["unkeyed item for keyed stream", new W().byte(4).uv(7).uv(0).uv(1).batch([[null, "x"]]), "decoding an item for step t.pick: bx: cannot decode value: item of a keyed stream has no key"],
     ["fuse a stateful step", new W().byte(3).uv(1).uv(1).uv(2), "bx: bad chain: chain 1: step 2 (t.rec) is a stateful_batch step, which cannot be fused"],
     ["fuse steps that do not feed each other", new W().byte(3).uv(1).uv(2).uv(1).uv(3), "bx: bad chain: chain 1: step t.show.flat_map_batch does not read the only output of step t.pick"],
     ["step out of range", new W().byte(5).uv(99).v(0).batch([["a", "x"]]), "bx: bad step: step index 99, the flow has 5 steps"],
@@ -320,7 +320,7 @@ test("guest connectors: dynamic source, partitioned and dynamic sinks; host conn
   const snap = ok(call(new W().byte(14).uv(2).uv(2).v(0).bytes));
   assert.deepEqual([snap.byte(), snap.uv(), snap.v()], [1, 1n, 7n]);
   assert.equal(error(call(new W().byte(11).uv(2).uv(3).str("b").uv(0).uv(1).byte(1).uv(1).byte(0xff).bytes)).message,
-    'decoding the resume state of partition "b" in step p.psink: bad integer value of 1 byte(s)');
+    'decoding the resume state of partition "b" in step p.psink: bx: cannot decode value: bad integer value of 1 byte(s)');
   ok(call(new W().byte(15).uv(2).uv(2).v(0).bytes)).end();
   // The dynamic sink.
   ok(call(new W().byte(11).uv(3).uv(4).str("").uv(0).uv(1).byte(0).uv(0).bytes)).end();
