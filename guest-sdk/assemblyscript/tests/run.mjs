@@ -359,6 +359,21 @@ test("the library operators: step ids, a fused chain, folds and reduces", () => 
   assert.deepEqual(ok(call(new W().byte(7).uv(10).v(0).bytes)).updates().emits, [["a", "abc"]]);
 });
 
+test("random requests never trap", () => {
+  built();
+  let seed = 12345;
+  const rnd = (n) => { seed = (seed * 1103515245 + 12345) >>> 0; return (seed >>> 8) % n; };
+  // Requests that would run user code on made-up keys (stateful ops with
+  // the value "boom") may trap by design; random bytes hardly spell it.
+  for (let i = 0; i < 20000; i++) {
+    const op = 1 + rnd(16);
+    const body = Array.from({ length: rnd(24) }, () => (rnd(4) === 0 ? rnd(256) : rnd(4)));
+    const resp = call(Uint8Array.from([op, ...body]));
+    assert.ok(resp.length > 0 && (resp[0] === 0 || resp[0] === 1), "bad status for " + show([op, ...body]));
+    if (op === 2 && resp[0] === 0) built(); // a random build replaced the flow
+  }
+});
+
 let failed = 0;
 for (const [name, fn] of tests) {
   try {
