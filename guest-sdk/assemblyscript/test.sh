@@ -1,0 +1,13 @@
+#!/bin/sh
+# test.sh: the AssemblyScript SDK's unit tests. Builds tests/flows.ts with
+# build.sh and drives it under node (tests/run.mjs): the codec against the
+# golden bytes of docs/abi.md, the dispatcher's strictness, the stateful
+# rules, the connectors and the ErrorInfo left for bxwasm_last_error. Exits non-zero on a
+# failure.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd -P)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+"$here/build.sh" "$here/tests/flows.ts" "$tmp/flows.wasm"
+"$here/build.sh" "$here/tests/parts.ts" "$tmp/parts.wasm"
+node "$here/tests/run.mjs" "$tmp/flows.wasm" "$tmp/parts.wasm"
