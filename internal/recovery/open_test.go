@@ -3,6 +3,7 @@ package recovery
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -256,6 +257,14 @@ func TestInterruptedInit(t *testing.T) {
 			must(t, Init(dir, 3))
 			must(t, os.Rename(filepath.Join(dir, PartitionFile(0)), filepath.Join(dir, PartitionFile(0)+initSuffix)))
 		}, nil},
+		{"killed while saving the flow id", func(t *testing.T, dir string) {
+			must(t, Init(dir, 3))
+			setFlowID(t, filepath.Join(dir, PartitionFile(1)), "flow")
+		}, nil},
+		{"another flow's id half saved", func(t *testing.T, dir string) {
+			must(t, Init(dir, 3))
+			setFlowID(t, filepath.Join(dir, PartitionFile(2)), "other")
+		}, ErrFlowMismatch},
 		{"partition 0 of a used store removed", func(t *testing.T, dir string) {
 			used := initWith(t, 2)
 			must(t, os.Remove(filepath.Join(used, PartitionFile(0))))
@@ -285,4 +294,15 @@ func TestInterruptedInit(t *testing.T) {
 			must(t, s.Commit(ctx, 1, 0, 1))
 		})
 	}
+}
+
+// setFlowID records a flow id in one partition file only, as a saveFlow
+// that a crash stopped part way leaves it.
+func setFlowID(t *testing.T, path, flow string) {
+	t.Helper()
+	db, err := sql.Open("sqlite", path)
+	must(t, err)
+	defer db.Close()
+	_, err = db.Exec(`UPDATE meta SET v = ? WHERE k = 'flow_id'`, flow)
+	must(t, err)
 }

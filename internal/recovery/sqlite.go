@@ -294,16 +294,35 @@ func (s *SQLite) checkMetas(metas []partMeta) error {
 			return fmt.Errorf("%w: %s has format %s, %s format %s", ErrMixedPartitions,
 				PartitionFile(i), m.format, PartitionFile(0), first.format)
 		}
-		if m.flowID != first.flowID {
-			return fmt.Errorf("%w: partitions disagree: %q and %q", ErrMixedPartitions, first.flowID, m.flowID)
-		}
 	}
-	if first.flowID != "" && s.flowID != "" && first.flowID != s.flowID {
-		return fmt.Errorf("%w: %s belongs to flow %q, not %q", ErrFlowMismatch, s.dir, first.flowID, s.flowID)
+	flowID, complete, err := storeFlow(metas)
+	if err != nil {
+		return err
 	}
-	s.mu.flowSaved = first.flowID != "" || s.flowID == ""
+	if flowID != "" && s.flowID != "" && flowID != s.flowID {
+		return fmt.Errorf("%w: %s belongs to flow %q, not %q", ErrFlowMismatch, s.dir, flowID, s.flowID)
+	}
+	s.mu.flowSaved = complete || s.flowID == ""
 	s.format = first.format
 	return nil
+}
+
+// storeFlow is the flow id the partitions record, and whether every partition records it. Partitions
+// without one are those a crash kept saveFlow from reaching (it writes them one by one); two different
+// ids are two flows' files.
+func storeFlow(metas []partMeta) (id string, complete bool, err error) {
+	complete = true
+	for _, m := range metas {
+		switch {
+		case m.flowID == "":
+			complete = false
+		case id == "":
+			id = m.flowID
+		case m.flowID != id:
+			return "", false, fmt.Errorf("%w: partitions disagree: %q and %q", ErrMixedPartitions, id, m.flowID)
+		}
+	}
+	return id, complete && id != "", nil
 }
 
 // addIndexes creates the indexes a store created before them lacks (after every check passed).
