@@ -43,6 +43,7 @@ type language struct {
 
 var languages = []language{
 	{"go", buildGo},
+	{"assemblyscript", buildWith("assemblyscript")},
 }
 
 // scales are the cluster shapes every run is made at.
