@@ -1,0 +1,28 @@
+//! Word count: the lines of a file, spread over the workers, lower-cased,
+//! split into words and counted; prints `word<TAB>count` lines.
+//!
+//!     guest-sdk/rust/build.sh guest-sdk/rust/examples/wordcount/main.rs wc.wasm
+//!     bxwasm run wc.wasm:"get_flow('in.txt')" -w2
+
+extern crate bxwasm;
+
+use bxwasm::{file_source, stdout_sink, Dataflow, Registry};
+
+/// Builds the flow that counts the words of the file at `path`.
+fn wordcount(path: String) -> Dataflow {
+    let flow = Dataflow::new("wordcount");
+    flow.input("inp", file_source(&path))
+        .redistribute("spread")
+        .map("lower", |line: String| line.to_lowercase())
+        .flat_map("split", |line: String| line.split_whitespace().map(String::from).collect())
+        .count_final("count", |word: &String| word.clone())
+        .map("format", |(word, n): (String, i64)| format!("{}\t{}", word, n))
+        .output("out", stdout_sink());
+    flow
+}
+
+fn flows(r: &mut Registry) {
+    r.register("get_flow", &["path"], wordcount);
+}
+
+bxwasm::export!(flows);
