@@ -159,7 +159,7 @@ pub struct Stream<T> {
     pub(crate) flow: Rc<RefCell<FlowInner>>,
     pub(crate) scope: Rc<ScopeNode>,
     pub(crate) id: u32,
-    _t: PhantomData<fn() -> T>,
+    pub(crate) _t: PhantomData<fn() -> T>,
 }
 
 impl<T> Clone for Stream<T> {
