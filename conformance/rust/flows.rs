@@ -36,9 +36,12 @@ fn wordcount(inp: String, out: String) -> Dataflow {
     let flow = Dataflow::new("wordcount");
     flow.input("inp", file_source(&inp))
         .redistribute("spread")
-        .map("lower", |l: String| l.to_ascii_lowercase())
+        .map("lower", |mut l: String| {
+            l.make_ascii_lowercase();
+            l
+        })
         .flat_map("split", |l: String| l.split(is_space).filter(|w| !w.is_empty()).map(String::from).collect())
-        .count_final("count", |w: &String| w.clone())
+        .count_final("count", |w: String| w)
         .map("format", |(w, n): (String, i64)| format!("{}\t{}", w, n))
         .output("out", file_sink(&out));
     flow

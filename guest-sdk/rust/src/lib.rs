@@ -27,6 +27,7 @@
 //! See README.md for the operators, sources and sinks, the build recipe
 //! and how panics reach the host.
 
+mod alloc;
 mod codec;
 mod dispatch;
 #[doc(hidden)]

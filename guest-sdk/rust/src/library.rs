@@ -60,7 +60,8 @@ impl<T: Codec> Stream<T> {
         batch_op(self, &[id, "flat_map"], move |xs: Vec<T>| xs.into_iter().filter_map(&mut mapper).collect())
     }
 
-    /// Transforms items one to many. Core step: `<id>.flat_map_batch`.
+    /// Transforms items one to many: every item of the Vec `mapper`
+    /// returns is emitted. Core step: `<id>.flat_map_batch`.
     pub fn flat_map<U: Codec, F: FnMut(T) -> Vec<U> + 'static>(&self, id: &str, mut mapper: F) -> Stream<U> {
         let mut last = 0usize;
         batch_op(self, &[id], move |xs: Vec<T>| {
@@ -105,12 +106,13 @@ impl<T: Codec> Stream<T> {
         self.inspect(id, |step, x| println!("{}: {:?}", step, x))
     }
 
-    /// Counts the items per `key(&item)` and emits each key's count when
+    /// Counts the items per `key(item)` and emits each key's count when
     /// the inputs end. Core steps: `<id>.init_count.flat_map_batch`,
     /// `<id>.sum.pre_reduce` and `<id>.sum.fold_final.stateful.stateful_batch`.
-    pub fn count_final<F: FnMut(&T) -> String + 'static>(&self, id: &str, mut key: F) -> Stream<(String, i64)> {
+    /// `key` takes the item by value, so `|w: String| w` costs nothing.
+    pub fn count_final<F: FnMut(T) -> String + 'static>(&self, id: &str, mut key: F) -> Stream<(String, i64)> {
         nested(self, &[id], |s| {
-            let ones = s.map("init_count", move |x: T| (key(&x), 1i64));
+            let ones = s.map("init_count", move |x: T| (key(x), 1i64));
             reduce_in(&ones, |a: i64, b: i64| a + b, &["sum"])
         })
     }
@@ -310,19 +312,22 @@ fn reduce_in<V: Codec + Clone, F: FnMut(V, V) -> V + 'static>(up: &Stream<(Strin
     let reducer = Rc::new(RefCell::new(reducer));
     nested(up, path, move |s| {
         let r1 = reducer.clone();
-        let mut index: FxHashMap<String, usize> = FxHashMap::default();
+        let mut index = KeyIndex::default();
         let pre = s.flat_map_batch("pre_reduce", move |xs: Vec<(String, V)>| {
-            index.clear();
             let mut acc: Vec<(String, Option<V>)> = Vec::with_capacity(xs.len() / 2 + 1);
+            index.reset(xs.len());
             let mut f = r1.borrow_mut();
             for (k, v) in xs {
-                if let Some(&i) = index.get(&k) {
-                    let old = acc[i].1.take().expect("reduced value");
-                    acc[i].1 = Some((f)(old, v));
-                    continue;
+                match index.find(&k, |i| acc[i].0 == k) {
+                    Ok(i) => {
+                        let old = acc[i].1.take().expect("reduced value");
+                        acc[i].1 = Some((f)(old, v));
+                    }
+                    Err(slot) => {
+                        index.set(slot, acc.len());
+                        acc.push((k, Some(v)));
+                    }
                 }
-                index.insert(k.clone(), acc.len());
-                acc.push((k, Some(v)));
             }
             acc.into_iter().map(|(k, v)| (k, v.expect("reduced value"))).collect()
         });
@@ -566,5 +571,49 @@ impl<V: Clone> TtlCache<V> {
     /// Forgets the value for `key`, if any.
     pub fn remove(&mut self, key: &str) {
         self.entries.remove(key);
+    }
+}
+
+/// An open-addressing index from keys to positions in a Vec that holds the
+/// keys, so a batch is reduced without copying any key.
+#[derive(Default)]
+struct KeyIndex {
+    /// position + 1, or 0 for an empty slot.
+    slots: Vec<u32>,
+    mask: usize,
+}
+
+impl KeyIndex {
+    /// Empties the index, sized for up to n keys.
+    fn reset(&mut self, n: usize) {
+        let cap = (2 * n.max(8)).next_power_of_two();
+        if self.slots.len() != cap {
+            self.slots = vec![0; cap];
+        } else {
+            self.slots.iter_mut().for_each(|s| *s = 0);
+        }
+        self.mask = cap - 1;
+    }
+
+    /// Ok(position) of key, or Err(slot) where to add it; `is` tells
+    /// whether the key at a position is the one looked for.
+    #[inline]
+    fn find<E: Fn(usize) -> bool>(&self, key: &str, is: E) -> Result<usize, usize> {
+        use std::hash::Hasher;
+        let mut h = crate::hash::FxHasher::default();
+        h.write(key.as_bytes());
+        let mut i = (h.finish() as usize) & self.mask;
+        loop {
+            match self.slots[i] {
+                0 => return Err(i),
+                p if is(p as usize - 1) => return Ok(p as usize - 1),
+                _ => i = (i + 1) & self.mask,
+            }
+        }
+    }
+
+    #[inline]
+    fn set(&mut self, slot: usize, pos: usize) {
+        self.slots[slot] = pos as u32 + 1;
     }
 }

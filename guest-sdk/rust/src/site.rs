@@ -159,6 +159,7 @@ pub(crate) fn encode_error(out: &mut Vec<u8>, e: &Located) {
 }
 
 /// The message of a panic payload.
+#[allow(deprecated)]
 fn payload_text(info: &std::panic::PanicInfo) -> String {
     let p = info.payload();
     if let Some(s) = p.downcast_ref::<&str>() {
@@ -172,6 +173,7 @@ fn payload_text(info: &std::panic::PanicInfo) -> String {
 
 /// Builds the ErrorInfo of a panic at the current site, in the Go SDK's
 /// words: `error calling on_batch in step f.sum... for key "k": boom`.
+#[allow(deprecated)]
 pub(crate) fn panic_error(info: &std::panic::PanicInfo) -> Located {
     let msg = format!("error calling {}: {}", where_(), payload_text(info));
     let mut e = locate(msg);

@@ -532,7 +532,7 @@ fn library_scopes_name_steps_as_the_go_sdk_does() {
             .reduce_final("r", |a: i64, b: i64| a + b)
             .max_final("mx")
             .key_rm("rm")
-            .count_final("c", |x: &i64| x.to_string())
+            .count_final("c", |x: i64| x.to_string())
             .key_rm("rm2")
             .output("out", crate::parts::dynamic_sink(NullSink));
         flow
@@ -597,4 +597,76 @@ fn a_panic_is_recorded_for_bxwasm_last_error() {
     site::reset_last_error();
     assert_eq!(site::last_error(), 0);
     let _ = std::panic::take_hook();
+}
+
+/// The word-count flow of examples/wordcount, for the benchmark below.
+fn bench_wc(path: String) -> Dataflow {
+    let flow = Dataflow::new("wordcount");
+    flow.input("inp", file_source(&path))
+        .redistribute("spread")
+        .map("lower", |mut line: String| {
+            line.make_ascii_lowercase();
+            line
+        })
+        .flat_map("split", |line: String| line.split_whitespace().map(String::from).collect())
+        .count_final("count", |word: String| word)
+        .map("format", |(word, n): (String, i64)| format!("{}\t{}", word, n))
+        .output("out", stdout_sink());
+    flow
+}
+
+/// Runs the word count through the dispatcher natively, as the host does
+/// at -w1, on the file BXWASM_BENCH_FILE, and prints where the time goes:
+///     BXWASM_BENCH_FILE=big.txt ./test.sh --ignored bench --nocapture
+#[test]
+#[ignore]
+fn bench_wordcount_dispatch() {
+    let path = std::env::var("BXWASM_BENCH_FILE").expect("BXWASM_BENCH_FILE");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut r = Registry::default();
+    r.register("get_flow", &["path"], bench_wc);
+    let mut d = Dispatcher::new(r);
+    let mut req = vec![2];
+    put_bytes(&mut req, b"get_flow");
+    req.extend(hex("01 01"));
+    put_bytes(&mut req, path.as_bytes());
+    assert_eq!(call(&mut d, &req)[0], 0);
+    assert_eq!(call(&mut d, &hex("03 01 04 02 03 04 05")), vec![0]);
+    assert_eq!(call(&mut d, &hex("03 02 01 07")), vec![0]);
+    let (mut t_chain, mut t_state) = (Duration::ZERO, Duration::ZERO);
+    let mut lines = text.lines().peekable();
+    let mut out_lines = 0;
+    while lines.peek().is_some() {
+        let mut w = BatchWriter::default();
+        while w.body.len() < 256 << 10 {
+            match lines.next() {
+                Some(l) => w.push(None, l.as_bytes()),
+                None => break,
+            }
+        }
+        let mut req = hex("04 01 00 01");
+        w.write_to(&mut req);
+        let t = std::time::Instant::now();
+        d.dispatch(&req);
+        t_chain += t.elapsed();
+        let mut st = hex("05 06 00");
+        st.extend_from_slice(&d.resp[2..]);
+        let t = std::time::Instant::now();
+        d.dispatch(&st);
+        t_state += t.elapsed();
+        assert_eq!(d.resp[0], 0);
+    }
+    let t = std::time::Instant::now();
+    let eof = call(&mut d, &hex("07 06 00"));
+    let mut rd = Reader::new(&eof[1..]);
+    let b = rd.batch().unwrap();
+    let mut req = hex("04 02 00 01");
+    let mut w = BatchWriter::default();
+    w.count = b.count;
+    w.body.extend_from_slice(b.body);
+    w.write_to(&mut req);
+    d.dispatch(&req);
+    out_lines += b.count;
+    let t_end = t.elapsed();
+    println!("chain {:?}  stateful {:?}  eof+format {:?}  ({} words)", t_chain, t_state, t_end, out_lines);
 }
