@@ -4,7 +4,8 @@
 #   guest-sdk/rust/build.sh SRC OUT.wasm
 #
 # SRC is a single .rs file of the user's flows (`extern crate bxwasm;`,
-# ending with `bxwasm::export!(flows);`) or a directory holding src/lib.rs.
+# ending with `bxwasm::export!(flows);`) or a directory holding it as
+# src/lib.rs or lib.rs (a cargo package, or examples/NAME here).
 # The SDK is compiled once per toolchain and source version for wasm32-wasi
 # into a cache directory (BXWASM_RUST_CACHE, default
 # ${XDG_CACHE_HOME:-$HOME/.cache}/bxwasm-rust), then the guest is linked
@@ -16,7 +17,7 @@
 set -eu
 
 if [ $# -ne 2 ]; then
-	echo "usage: $0 SRC OUT.wasm  (SRC: a .rs file or a directory with src/lib.rs)" >&2
+	echo "usage: $0 SRC OUT.wasm  (SRC: a .rs file, or a directory with src/lib.rs or lib.rs)" >&2
 	exit 2
 fi
 src=$1
@@ -55,8 +56,9 @@ case "$src" in
 *.rs) main=$src ;;
 *)
 	main=$src/src/lib.rs
+	[ -f "$main" ] || main=$src/lib.rs
 	if [ ! -f "$main" ]; then
-		echo "$0: $src is neither a .rs file nor a directory with src/lib.rs" >&2
+		echo "$0: $src is neither a .rs file nor a directory with src/lib.rs or lib.rs" >&2
 		exit 1
 	fi
 	;;

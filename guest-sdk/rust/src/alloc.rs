@@ -7,7 +7,7 @@
 //! instance is single-threaded, so the lists need no locking; native
 //! builds (tests) keep the system allocator.
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(any(target_arch = "wasm32", bxwasm_size_classes))]
 mod imp {
     use std::alloc::{GlobalAlloc, Layout, System};
     use std::cell::UnsafeCell;

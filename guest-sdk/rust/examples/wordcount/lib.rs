@@ -1,7 +1,7 @@
 //! Word count: the lines of a file, spread over the workers, lower-cased,
 //! split into words and counted; prints `word<TAB>count` lines.
 //!
-//!     guest-sdk/rust/build.sh guest-sdk/rust/examples/wordcount/main.rs wc.wasm
+//!     guest-sdk/rust/build.sh guest-sdk/rust/examples/wordcount wc.wasm
 //!     bxwasm run wc.wasm:"get_flow('in.txt')" -w2
 
 extern crate bxwasm;

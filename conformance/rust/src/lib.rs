@@ -1,5 +1,5 @@
 //! The conformance flows (conformance/README.md) written with the Rust
-//! SDK. Build: guest-sdk/rust/build.sh conformance/rust/flows.rs out.wasm
+//! SDK. Build (from conformance/): bash ../guest-sdk/rust/build.sh rust out.wasm
 
 extern crate bxwasm;
 
@@ -22,14 +22,14 @@ fn integer(s: &str) -> Option<i64> {
 }
 
 /// Splits a line at its first ',' into a trimmed non-empty key and the
-/// trimmed value; the key is kept in the value too, for the logics.
-fn key_value(line: String) -> Option<(String, (String, String))> {
+/// trimmed value.
+fn key_value(line: String) -> Option<(String, String)> {
     let (k, v) = line.split_once(',')?;
     let k = trim(k);
     if k.is_empty() {
         return None;
     }
-    Some((k.to_string(), (k.to_string(), trim(v).to_string())))
+    Some((k.to_string(), trim(v).to_string()))
 }
 
 fn wordcount(inp: String, out: String) -> Dataflow {
@@ -62,7 +62,7 @@ fn running_sum(inp: String, out: String) -> Dataflow {
             let s = sum.unwrap_or(0) + n;
             (Some(s), s)
         })
-        .map("format", |(user, sum): (String, i64)| format!("{}\t{}", user, sum))
+        .map("format", format_kv)
         .output("out", file_sink(&out));
     flow
 }
@@ -176,40 +176,36 @@ impl StatefulSourcePartition<(String, i64), i64> for EventsPart {
     }
 }
 
-/// The logic of the timers flow's collect step.
+/// The logic of the timers flow's collect step: a key's values until 20
+/// ms after the first one (the deadline, Unix ns; 0 while none is kept).
 struct Collect {
-    key: String,
     values: Vec<i64>,
-    deadline: i64, // Unix nanoseconds
+    deadline: i64,
 }
 
 impl Collect {
-    fn emit(&mut self, suffix: &str) -> (Vec<String>, bool) {
-        let key = &self.key;
-        (self.values.drain(..).map(|v| format!("{}\t{}{}", key, v, suffix)).collect(), true)
+    fn flush(&mut self, suffix: &str) -> (Vec<String>, bool) {
+        (self.values.drain(..).map(|v| format!("{}{}", v, suffix)).collect(), true)
     }
-}
-
-fn unix_nanos(t: SystemTime) -> i64 {
-    t.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_nanos() as i64).unwrap_or(0)
 }
 
 impl StatefulBatchLogic<i64, String, (Vec<i64>, i64)> for Collect {
     fn on_batch(&mut self, values: Vec<i64>) -> (Vec<String>, bool) {
-        if self.values.is_empty() && !values.is_empty() {
-            self.deadline = unix_nanos(SystemTime::now() + Duration::from_millis(20));
+        if self.deadline == 0 {
+            let at = SystemTime::now() + Duration::from_millis(20);
+            self.deadline = at.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_nanos() as i64).unwrap_or(1);
         }
         self.values.extend(values);
         (Vec::new(), false)
     }
     fn on_notify(&mut self) -> (Vec<String>, bool) {
-        self.emit("")
+        self.flush("")
     }
     fn on_eof(&mut self) -> (Vec<String>, bool) {
-        self.emit("\tlate")
+        self.flush("\tlate")
     }
     fn notify_at(&self) -> Option<SystemTime> {
-        if self.values.is_empty() {
+        if self.deadline == 0 {
             return None;
         }
         Some(SystemTime::UNIX_EPOCH + Duration::from_nanos(self.deadline as u64))
@@ -219,66 +215,45 @@ impl StatefulBatchLogic<i64, String, (Vec<i64>, i64)> for Collect {
     }
 }
 
+/// Renders a keyed text as `KEY<TAB>TEXT`.
+fn format_kv<V: std::fmt::Display>((key, v): (String, V)) -> String {
+    format!("{}\t{}", key, v)
+}
+
 fn timers(keys: i64, per_key: i64, out: String) -> Dataflow {
     let flow = Dataflow::new("timers");
     flow.input("events", partitioned_source(Events { keys, total: keys * per_key }))
-        .stateful_batch("collect", move |resume: Option<(Vec<i64>, i64)>| {
-            let (values, deadline) = resume.unwrap_or((Vec::new(), 0));
-            // The key is k{value % keys}: the source keys every value so.
-            let key = values.first().map(|v| format!("k{}", v % keys)).unwrap_or_default();
-            Box::new(TimersCollect { inner: Collect { key, values, deadline }, keys })
-                as Box<dyn StatefulBatchLogic<i64, String, (Vec<i64>, i64)>>
+        .stateful_batch("collect", |resume: Option<(Vec<i64>, i64)>| {
+            let (values, deadline) = resume.unwrap_or_default();
+            Box::new(Collect { values, deadline }) as Box<dyn StatefulBatchLogic<i64, String, (Vec<i64>, i64)>>
         })
-        .output("out", file_sink(&out).keyed());
+        .map("format", format_kv)
+        .output("out", file_sink(&out));
     flow
 }
 
-/// Collect, learning its key from the first value it receives.
-struct TimersCollect {
-    inner: Collect,
-    keys: i64,
-}
-
-impl StatefulBatchLogic<i64, String, (Vec<i64>, i64)> for TimersCollect {
-    fn on_batch(&mut self, values: Vec<i64>) -> (Vec<String>, bool) {
-        if let Some(v) = values.first() {
-            self.inner.key = format!("k{}", v % self.keys);
-        }
-        self.inner.on_batch(values)
-    }
-    fn on_notify(&mut self) -> (Vec<String>, bool) {
-        self.inner.on_notify()
-    }
-    fn on_eof(&mut self) -> (Vec<String>, bool) {
-        self.inner.on_eof()
-    }
-    fn notify_at(&self) -> Option<SystemTime> {
-        self.inner.notify_at()
-    }
-    fn snapshot(&self) -> (Vec<i64>, i64) {
-        self.inner.snapshot()
-    }
-}
-
-/// The logic of the discard flow's session step: (key, sum, count).
+/// The logic of the discard flow's session step: a key's sum and count
+/// of integers until its value "end".
 struct Session {
-    key: String,
     sum: i64,
     count: i64,
 }
 
-impl StatefulBatchLogic<(String, String), String, (String, i64, i64)> for Session {
-    fn on_batch(&mut self, values: Vec<(String, String)>) -> (Vec<String>, bool) {
+impl Session {
+    fn format(&self, suffix: &str) -> String {
+        format!("{}\t{}{}", self.sum, self.count, suffix)
+    }
+}
+
+impl StatefulBatchLogic<String, String, (i64, i64)> for Session {
+    fn on_batch(&mut self, values: Vec<String>) -> (Vec<String>, bool) {
         let mut out = Vec::new();
-        let mut ended = false;
-        for (key, v) in values {
-            self.key = key;
-            ended = false;
+        let ended = values.last().map(|v| v == "end").unwrap_or(false);
+        for v in values {
             if v == "end" {
-                out.push(format!("{}\t{}\t{}", self.key, self.sum, self.count));
-                self.sum = 0;
+                out.push(self.format(""));
+                self.sum = 0; // what follows starts a new session
                 self.count = 0;
-                ended = true;
             } else if let Some(n) = integer(&v) {
                 self.sum += n;
                 self.count += 1;
@@ -287,10 +262,10 @@ impl StatefulBatchLogic<(String, String), String, (String, i64, i64)> for Sessio
         (out, ended)
     }
     fn on_eof(&mut self) -> (Vec<String>, bool) {
-        (vec![format!("{}\t{}\t{}\topen", self.key, self.sum, self.count)], true)
+        (vec![self.format("\topen")], true)
     }
-    fn snapshot(&self) -> (String, i64, i64) {
-        (self.key.clone(), self.sum, self.count)
+    fn snapshot(&self) -> (i64, i64) {
+        (self.sum, self.count)
     }
 }
 
@@ -298,18 +273,20 @@ fn discard(inp: String, out: String) -> Dataflow {
     let flow = Dataflow::new("discard");
     flow.input("inp", file_source(&inp))
         .filter_map("parse", key_value)
-        .stateful_batch("session", |resume: Option<(String, i64, i64)>| {
-            let (key, sum, count) = resume.unwrap_or_default();
-            Box::new(Session { key, sum, count }) as Box<dyn StatefulBatchLogic<(String, String), String, (String, i64, i64)>>
+        .stateful_batch("session", |resume: Option<(i64, i64)>| {
+            let (sum, count) = resume.unwrap_or_default();
+            Box::new(Session { sum, count }) as Box<dyn StatefulBatchLogic<String, String, (i64, i64)>>
         })
-        .output("out", file_sink(&out).keyed());
+        .map("format", format_kv)
+        .output("out", file_sink(&out));
     flow
 }
 
 fn fail(inp: String, out: String) -> Dataflow {
     let flow = Dataflow::new("fail");
     flow.input("inp", file_source(&inp))
-        .filter_map("parse", key_value)
+        // The value keeps its key too: the mapper names the key when it fails.
+        .filter_map("parse", |line: String| key_value(line).map(|(k, v)| (k.clone(), (k, v))))
         .stateful_map("sum", |sum: Option<i64>, (key, v): (String, String)| {
             if v == "boom" {
                 panic!("boom at {}", key);
@@ -317,7 +294,7 @@ fn fail(inp: String, out: String) -> Dataflow {
             let s = sum.unwrap_or(0) + integer(&v).unwrap_or(0);
             (Some(s), s)
         })
-        .map("format", |(key, sum): (String, i64)| format!("{}\t{}", key, sum))
+        .map("format", format_kv)
         .output("out", file_sink(&out));
     flow
 }

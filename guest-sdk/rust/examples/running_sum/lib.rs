@@ -2,7 +2,7 @@
 //! events; prints `user<TAB>total` after every event. The port of
 //! wasm-examples/running_sum.
 //!
-//!     guest-sdk/rust/build.sh guest-sdk/rust/examples/running_sum/main.rs running_sum.wasm
+//!     guest-sdk/rust/build.sh guest-sdk/rust/examples/running_sum running_sum.wasm
 //!     bxwasm run running_sum.wasm -w2
 
 extern crate bxwasm;
