@@ -170,14 +170,6 @@ fn keyed_pairs_put_the_key_on_the_item() {
     assert_eq!(plain.item_key(), None);
 }
 
-fn wc_graph() -> Dataflow {
-    let flow = Dataflow::new("wc");
-    let words: Stream<String> = flow.input("inp", file_source("in.txt")).flat_map_batch("split", |xs: Vec<String>| xs);
-    let keyed = words.key_on("k", |w: &String| w.clone());
-    let _ = keyed;
-    flow
-}
-
 fn registry() -> Registry {
     let mut r = Registry::default();
     r.register("flow", &[], || Dataflow::new("flow"));
@@ -189,7 +181,6 @@ fn registry() -> Registry {
 fn list_flows_matches_the_example() {
     let mut d = Dispatcher::new(registry());
     assert_eq!(call(&mut d, &[1]), hex("00 02 04 66 6c 6f 77 00 08 67 65 74 5f 66 6c 6f 77 01 04 70 61 74 68 01"));
-    let _ = wc_graph();
 }
 
 /// The word-count graph of docs/abi.md section 9, with core steps only.
@@ -669,4 +660,308 @@ fn bench_wordcount_dispatch() {
     out_lines += b.count;
     let t_end = t.elapsed();
     println!("chain {:?}  stateful {:?}  eof+format {:?}  ({} words)", t_chain, t_state, t_end, out_lines);
+}
+
+thread_local! {
+    static CAPTURED: std::cell::RefCell<Vec<String>> = std::cell::RefCell::new(Vec::new());
+}
+
+/// A dynamic sink that keeps what it is given, for the simulated host.
+struct Capture;
+struct CapturePart;
+impl crate::parts::DynamicSink<String> for Capture {
+    fn build(&mut self, _: &str, _: usize, _: usize) -> Box<dyn crate::parts::StatelessSinkPartition<String>> {
+        Box::new(CapturePart)
+    }
+}
+impl crate::parts::StatelessSinkPartition<String> for CapturePart {
+    fn write_batch(&mut self, items: Vec<String>) {
+        CAPTURED.with(|c| c.borrow_mut().extend(items));
+    }
+}
+
+/// A one-worker host for linear and branching flows of one guest-source
+/// input: every stateless step is its own chain, batches are pushed
+/// downstream as soon as they are made, and EOF goes to the stateful
+/// steps in declaration order.
+struct Sim {
+    d: Dispatcher,
+    kinds: Vec<u8>,
+    ins: Vec<Vec<u64>>,
+    outs: Vec<Vec<u64>>,
+}
+
+impl Sim {
+    fn new(flow: fn() -> Dataflow) -> Sim {
+        CAPTURED.with(|c| c.borrow_mut().clear());
+        let mut d = built(flow);
+        let graph = call(&mut d, &hex("02 04 66 6c 6f 77 00"));
+        let mut r = Reader::new(&graph[1..]);
+        r.string().unwrap();
+        r.uvarint().unwrap();
+        let n = r.uvarint().unwrap();
+        let mut sim = Sim { d, kinds: vec![], ins: vec![], outs: vec![] };
+        for _ in 0..n {
+            r.string().unwrap();
+            sim.kinds.push(r.byte().unwrap());
+            let ins = (0..r.uvarint().unwrap()).map(|_| r.uvarint().unwrap()).collect();
+            let outs = (0..r.uvarint().unwrap()).map(|_| r.uvarint().unwrap()).collect();
+            sim.ins.push(ins);
+            sim.outs.push(outs);
+            r.byte().unwrap();
+            r.string().unwrap();
+        }
+        for i in 0..sim.kinds.len() {
+            let mut req = vec![];
+            match sim.kinds[i] {
+                3 | 4 | 7 => {
+                    req.push(3);
+                    put_uvarint(&mut req, i as u64);
+                    req.push(1);
+                    put_uvarint(&mut req, i as u64);
+                }
+                1 | 2 => {
+                    req.push(11);
+                    put_uvarint(&mut req, i as u64);
+                    put_uvarint(&mut req, i as u64 + 1);
+                    let part: &[u8] = if sim.kinds[i] == 1 { b"iterable" } else { b"" };
+                    put_bytes(&mut req, part);
+                    req.extend(hex("00 01 00 00"));
+                }
+                _ => continue,
+            }
+            assert_eq!(call(&mut sim.d, &req), vec![0], "set up step {}", i);
+        }
+        sim
+    }
+
+    fn push(&mut self, stream: u64, batch: &[u8]) {
+        if batch.starts_with(&[0]) {
+            return;
+        }
+        for j in 0..self.kinds.len() {
+            if !self.ins[j].contains(&stream) {
+                continue;
+            }
+            let mut req = vec![];
+            match self.kinds[j] {
+                3 | 4 | 7 => {
+                    req.push(4);
+                    put_uvarint(&mut req, j as u64);
+                    req.extend(hex("00 01"));
+                    req.extend_from_slice(batch);
+                    let resp = call(&mut self.d, &req);
+                    assert_eq!(resp[0], 0, "{}", if resp[0] == 1 { error_of(&resp) } else { String::new() });
+                    let mut r = Reader::new(&resp[1..]);
+                    let n = r.uvarint().unwrap();
+                    for port in 0..n as usize {
+                        let b = r.batch().unwrap();
+                        let frame = frame_of(&b);
+                        self.push(self.outs[j][port], &frame);
+                    }
+                }
+                8 => {
+                    req.push(5);
+                    put_uvarint(&mut req, j as u64);
+                    req.push(0);
+                    req.extend_from_slice(batch);
+                    let resp = call(&mut self.d, &req);
+                    self.emit(j, &resp);
+                }
+                2 => {
+                    req.push(13);
+                    put_uvarint(&mut req, j as u64);
+                    put_uvarint(&mut req, j as u64 + 1);
+                    req.extend_from_slice(batch);
+                    assert_eq!(call(&mut self.d, &req), vec![0]);
+                }
+                _ => {
+                    let out = self.outs[j][0];
+                    self.push(out, batch);
+                }
+            }
+        }
+    }
+
+    fn emit(&mut self, j: usize, resp: &[u8]) {
+        assert_eq!(resp[0], 0, "{}", if resp[0] == 1 { error_of(resp) } else { String::new() });
+        let b = Reader::new(&resp[1..]).batch().unwrap();
+        let frame = frame_of(&b);
+        self.push(self.outs[j][0], &frame);
+    }
+
+    /// Runs the flow to its end and returns what the capture sinks got.
+    fn run(mut self) -> Vec<String> {
+        loop {
+            let resp = call(&mut self.d, &hex("0c 00 01 00"));
+            assert_eq!(resp[0], 0);
+            let mut r = Reader::new(&resp[1..]);
+            let eof = r.bool().unwrap();
+            r.varint().unwrap();
+            let frame = frame_of(&r.batch().unwrap());
+            self.push(self.outs[0][0], &frame);
+            if eof {
+                break;
+            }
+        }
+        for j in 0..self.kinds.len() {
+            if self.kinds[j] == 8 {
+                let mut req = vec![7];
+                put_uvarint(&mut req, j as u64);
+                req.push(0);
+                let resp = call(&mut self.d, &req);
+                self.emit(j, &resp);
+            }
+        }
+        CAPTURED.with(|c| c.borrow().clone())
+    }
+}
+
+fn frame_of(b: &Batch) -> Vec<u8> {
+    let mut out = Vec::new();
+    put_uvarint(&mut out, b.count as u64);
+    put_bytes(&mut out, b.body);
+    out
+}
+
+fn strs(xs: &[&str]) -> Vec<String> {
+    xs.iter().map(|s| s.to_string()).collect()
+}
+
+fn events() -> Vec<String> {
+    strs(&["a,1", "b,5", "a,3", "c,x", "b,2", "a,-4", "c,9", "d,0"])
+}
+
+fn kv(line: String) -> Option<(String, i64)> {
+    let (k, v) = line.split_once(',')?;
+    Some((k.to_string(), v.parse().ok()?))
+}
+
+fn show<V: std::fmt::Display>((k, v): (String, V)) -> String {
+    format!("{}={}", k, v)
+}
+
+#[test]
+fn final_aggregations_emit_one_value_per_key_at_eof() {
+    fn flow() -> Dataflow {
+        let flow = Dataflow::new("f");
+        let kvs = flow.input("inp", testing_source(events(), 3)).filter_map("parse", kv);
+        let sums = kvs.reduce_final("sum", |a, b| a + b).map("s", |x| format!("sum {}", show(x)));
+        let maxs = kvs.max_final("max").map("m", |x| format!("max {}", show(x)));
+        let mins = kvs.min_final("min").map("n", |x| format!("min {}", show(x)));
+        let folds = kvs.fold_final("fold", String::new, |acc: String, v: i64| acc + &v.to_string()).map("f", |x| format!("fold {}", show(x)));
+        let counts = kvs.count_final("count", |(k, _): (String, i64)| k).map("c", |x| format!("count {}", show(x)));
+        sums.merge("all", &[&maxs, &mins, &folds, &counts]).output("out", crate::parts::dynamic_sink(Capture));
+        flow
+    }
+    let mut got = Sim::new(flow).run();
+    got.sort();
+    let want = strs(&[
+        "count a=3", "count b=2", "count c=1", "count d=1", "fold a=13-4", "fold b=52", "fold c=9", "fold d=0",
+        "max a=3", "max b=5", "max c=9", "max d=0", "min a=-4", "min b=2", "min c=9", "min d=0", "sum a=0",
+        "sum b=7", "sum c=9", "sum d=0",
+    ]);
+    assert_eq!(got, want);
+}
+
+#[test]
+fn stateless_library_operators() {
+    fn flow() -> Dataflow {
+        let flow = Dataflow::new("f");
+        let kvs = flow.input("inp", testing_source(events(), 2)).filter_map("parse", kv);
+        let (pos, rest) = kvs.branch("sign", |kv: &(String, i64)| kv.1 > 0);
+        let a = pos
+            .filter_value("big", |v: &i64| *v > 1)
+            .map_value("double", |v: i64| v * 2)
+            .flat_map_value("twice", |v: i64| vec![v, v + 1])
+            .filter_map_value("odd", |v: i64| if v % 2 == 1 { Some(format!("odd {}", v)) } else { None })
+            .key_rm("rm");
+        let b = rest
+            .key_rm("values")
+            .map("pair", |v: i64| vec![v, -v])
+            .flatten("flat")
+            .filter("nonzero", |v: &i64| *v != 0)
+            .key_on("key", |v: &i64| format!("k{}", v))
+            .map("show", |x| format!("rest {}", show(x)));
+        let cache_hits = std::rc::Rc::new(std::cell::Cell::new(0));
+        let hits = cache_hits.clone();
+        let c = kvs
+            .key_rm("vals")
+            .enrich_cached(
+                "enrich",
+                move |k: &str| {
+                    hits.set(hits.get() + 1);
+                    format!("{}#{}", k, hits.get())
+                },
+                |cache, v: i64| format!("enrich {}", cache.get(if v > 0 { "pos" } else { "neg" })),
+                Duration::ZERO,
+            )
+            .inspect("look", |step, _| assert_eq!(step, "f.look"));
+        a.merge("all", &[&b, &c]).output("out", crate::parts::dynamic_sink(Capture));
+        flow
+    }
+    let mut got = Sim::new(flow).run();
+    got.sort();
+    let want = strs(&[
+        "enrich neg#2", "enrich neg#2", "enrich pos#1", "enrich pos#1", "enrich pos#1", "enrich pos#1", "enrich pos#1",
+        "odd 11", "odd 19", "odd 5", "odd 7", "rest k-4=-4", "rest k4=4",
+    ]);
+    assert_eq!(got, want);
+}
+
+#[test]
+fn stateful_operators_keep_and_discard_state() {
+    fn flow() -> Dataflow {
+        let flow = Dataflow::new("f");
+        let kvs = flow.input("inp", testing_source(events(), 8)).filter_map("parse", kv);
+        // A running sum that forgets the key once it reaches 4 or more.
+        let runs = kvs
+            .stateful_map("run", |s: Option<i64>, v: i64| {
+                let t = s.unwrap_or(0) + v;
+                (if t >= 4 { None } else { Some(t) }, t)
+            })
+            .map("r", |x| format!("run {}", show(x)));
+        let flat = kvs
+            .stateful_flat_map("seen", |s: Option<u64>, v: i64| {
+                let n = s.unwrap_or(0) + 1;
+                (Some(n), vec![format!("{}:{}", n, v)])
+            })
+            .map("s", |x| format!("seen {}", show(x)));
+        let items = kvs
+            .stateful("count2", |resume: Option<i64>| Box::new(Pairs(resume.unwrap_or(0))) as Box<dyn crate::StatefulLogic<i64, String, i64>>)
+            .map("p", |x| format!("pairs {}", show(x)));
+        let collected = kvs
+            .collect("coll", Duration::from_secs(3600), 2)
+            .map("c", |(k, vs): (String, Vec<i64>)| format!("coll {}={:?}", k, vs));
+        runs.merge("all", &[&flat, &items, &collected]).output("out", crate::parts::dynamic_sink(Capture));
+        flow
+    }
+    let mut got = Sim::new(flow).run();
+    got.sort();
+    let want = strs(&[
+        "coll a=[-4]", "coll a=[1, 3]", "coll b=[5, 2]", "coll c=[9]", "coll d=[0]", "pairs a=1,3", "pairs a=eof -4",
+        "pairs b=5,2", "pairs c=eof 9", "pairs d=0,0", "run a=-4", "run a=1", "run a=4", "run b=2", "run b=5",
+        "run c=9", "run d=0", "seen a=1:1", "seen a=2:3", "seen a=3:-4", "seen b=1:5", "seen b=2:2", "seen c=1:9",
+        "seen d=1:0",
+    ]);
+    assert_eq!(got, want);
+}
+
+/// A StatefulLogic that emits values two by two and discards after each
+/// pair; at EOF it emits what waits.
+struct Pairs(i64);
+impl crate::StatefulLogic<i64, String, i64> for Pairs {
+    fn on_item(&mut self, v: i64) -> (Vec<String>, bool) {
+        if self.0 == 0 && v != 0 {
+            self.0 = v;
+            return (vec![], false);
+        }
+        (vec![format!("{},{}", self.0, v)], true)
+    }
+    fn on_eof(&mut self) -> (Vec<String>, bool) {
+        (vec![format!("eof {}", self.0)], true)
+    }
+    fn snapshot(&self) -> i64 {
+        self.0
+    }
 }
