@@ -837,6 +837,11 @@ fn kv(line: String) -> Option<(String, i64)> {
     Some((k.to_string(), v.parse().ok()?))
 }
 
+/// The events of a flow, parsed into keyed numbers, in batches of n.
+fn parsed(flow: &Dataflow, n: usize) -> Stream<(String, i64)> {
+    flow.input("inp", testing_source(events(), n)).filter_map("parse", kv)
+}
+
 fn show<V: std::fmt::Display>((k, v): (String, V)) -> String {
     format!("{}={}", k, v)
 }
@@ -845,7 +850,7 @@ fn show<V: std::fmt::Display>((k, v): (String, V)) -> String {
 fn final_aggregations_emit_one_value_per_key_at_eof() {
     fn flow() -> Dataflow {
         let flow = Dataflow::new("f");
-        let kvs = flow.input("inp", testing_source(events(), 3)).filter_map("parse", kv);
+        let kvs = parsed(&flow, 3);
         let sums = kvs.reduce_final("sum", |a, b| a + b).map("s", |x| format!("sum {}", show(x)));
         let maxs = kvs.max_final("max").map("m", |x| format!("max {}", show(x)));
         let mins = kvs.min_final("min").map("n", |x| format!("min {}", show(x)));
@@ -868,7 +873,7 @@ fn final_aggregations_emit_one_value_per_key_at_eof() {
 fn stateless_library_operators() {
     fn flow() -> Dataflow {
         let flow = Dataflow::new("f");
-        let kvs = flow.input("inp", testing_source(events(), 2)).filter_map("parse", kv);
+        let kvs = parsed(&flow, 2);
         let (pos, rest) = kvs.branch("sign", |kv: &(String, i64)| kv.1 > 0);
         let a = pos
             .filter_value("big", |v: &i64| *v > 1)
@@ -913,7 +918,7 @@ fn stateless_library_operators() {
 fn stateful_operators_keep_and_discard_state() {
     fn flow() -> Dataflow {
         let flow = Dataflow::new("f");
-        let kvs = flow.input("inp", testing_source(events(), 8)).filter_map("parse", kv);
+        let kvs = parsed(&flow, 8);
         // A running sum that forgets the key once it reaches 4 or more.
         let runs = kvs
             .stateful_map("run", |s: Option<i64>, v: i64| {
