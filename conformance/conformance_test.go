@@ -43,6 +43,7 @@ type language struct {
 
 var languages = []language{
 	{"go", buildGo},
+	{"rust", buildWith("rust")},
 	{"assemblyscript", buildWith("assemblyscript")},
 }
 
