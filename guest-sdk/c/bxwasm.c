@@ -812,16 +812,25 @@ static void where(bx_writer *w) {
 	}
 }
 
+/* where_in renders the site into w without growing it past max bytes. */
+static void where_in(bx_writer *w, size_t max) {
+	bx_writer tmp = {NULL, 0, 0, 0}; /* in the arena */
+	where(&tmp);
+	bx_w_raw(w, tmp.ptr, tmp.len < max ? tmp.len : max);
+}
+
 /* The ErrorInfo body that bxwasm_last_error points at after a trap. */
 static uint8_t last_error_buf[16384];
 static uint64_t last_error_word;
 static size_t last_error_len;
 
-static size_t clip_put(uint8_t *dst, size_t room, const uint8_t *src, size_t n) {
-	if (n > room)
-		n = room;
-	memcpy(dst, src, n);
-	return n;
+/* put_error_info writes an ErrorInfo body (docs/abi.md section 7). */
+static void put_error_info(bx_writer *w, bx_bytes msg, uint32_t step1, bool has_key, bx_bytes key) {
+	bx_w_bytes(w, msg);
+	bx_w_uvarint(w, 0); /* no stack */
+	bx_w_uvarint(w, step1);
+	bx_w_bool(w, has_key);
+	bx_w_bytes(w, has_key ? key : (bx_bytes){NULL, 0});
 }
 
 void bx_fail(const char *fmt, ...) {
@@ -830,42 +839,30 @@ void bx_fail(const char *fmt, ...) {
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	/* The message in the Go SDK's words, built without the arena. */
+	/* The message in the Go SDK's words, in static memory that stays valid
+	 * after the trap. */
 	static uint8_t text[12288];
 	bx_writer w = {text, 0, sizeof text, 1};
-	size_t keep = sizeof text - 4096;
 	bx_w_raw(&w, "error calling ", 14);
-	size_t before = w.len;
-	(void)before;
-	/* where() may grow w on heap only past the static buffer: keep it short */
-	bx_writer tmp = {NULL, 0, 0, 1};
-	where(&tmp);
-	bx_w_raw(&w, tmp.ptr, tmp.len < keep ? tmp.len : keep);
-	free(tmp.ptr);
+	bx_writer at = {text + w.len, 0, 4096, 1};
+	where_in(&at, 4096 - 16);
+	w.len += at.len;
 	bx_w_raw(&w, ": ", 2);
 	size_t mlen = strlen(msg);
 	if (mlen > sizeof text - w.len)
 		mlen = sizeof text - w.len;
 	bx_w_raw(&w, msg, mlen);
-	/* ErrorInfo: message, stack, step+1, haskey, key */
-	uint8_t *p = last_error_buf;
-	size_t room = sizeof last_error_buf, n = 0;
-	size_t klen = site.has_key ? site.key.len : 0;
-	if (klen > 2048)
-		klen = 2048;
-	size_t mmax = room - 40 - klen;
-	size_t m = w.len < mmax ? w.len : mmax;
-	n += put_uvarint(p + n, m);
-	n += clip_put(p + n, m, w.ptr, m);
-	p[n++] = 0; /* no stack */
-	n += put_uvarint(p + n, site.st ? site.st->index + 1 : 0);
-	p[n++] = site.has_key ? 1 : 0;
-	n += put_uvarint(p + n, klen);
-	if (klen)
-		n += clip_put(p + n, klen, site.key.ptr, klen);
-	last_error_len = n;
-	last_error_word = ((uint64_t)(uintptr_t)p << 32) | n;
-	fprintf(stderr, "bxwasm guest: %.*s\n", (int)m, (const char *)w.ptr);
+	/* ErrorInfo: room for the varints and the key (clipped) */
+	bx_bytes key = site.has_key ? site.key : (bx_bytes){NULL, 0};
+	if (key.len > 2048)
+		key.len = 2048;
+	size_t room = sizeof last_error_buf - 40 - key.len;
+	bx_bytes m = {w.ptr, w.len < room ? w.len : room};
+	bx_writer e = {last_error_buf, 0, sizeof last_error_buf, 1};
+	put_error_info(&e, m, site.st ? site.st->index + 1 : 0, site.has_key, key);
+	last_error_len = e.len;
+	last_error_word = ((uint64_t)(uintptr_t)last_error_buf << 32) | e.len;
+	fprintf(stderr, "bxwasm guest: %.*s\n", (int)m.len, (const char *)m.ptr);
 	fflush(stderr);
 	trap();
 }
@@ -2267,25 +2264,22 @@ static bool op_fuse(bx_reader *r) {
 		return not_built();
 	if (!n)
 		return errorf("bx: bad chain: chain %u has no steps", id);
-	step **steps = xmalloc(n * sizeof(step *));
+	step **steps = bx_alloc(n * sizeof(step *));
 	for (size_t i = 0; i < n; i++) {
-		if (idx[i] >= built->nsteps) {
-			free(steps);
+		if (idx[i] >= built->nsteps)
 			return errorf("bx: bad chain: chain %u: step index %u, the flow has %u steps", id, idx[i], built->nsteps);
-		}
 		step *st = built->steps[idx[i]];
-		if (!st->run) {
-			free(steps);
+		if (!st->run)
 			return errorf("bx: bad chain: chain %u: step %u (%s) is a %s step, which cannot be fused", id, idx[i],
 			              st->id, kind_name(st->kind));
-		}
-		if (i && (steps[i - 1]->nout != 1 || steps[i - 1]->outs[0] != st->ins[0])) {
-			free(steps);
+		if (i && (steps[i - 1]->nout != 1 || steps[i - 1]->outs[0] != st->ins[0]))
 			return errorf("bx: bad chain: chain %u: step %s does not read the only output of step %s", id, st->id,
 			              steps[i - 1]->id);
-		}
 		steps[i] = st;
 	}
+	step **kept = xmalloc(n * sizeof(step *));
+	memcpy(kept, steps, n * sizeof(step *));
+	steps = kept;
 	for (size_t i = 0; i < built->nchains; i++) {
 		if (built->chains[i].id == id) {
 			free(built->chains[i].steps);
@@ -2645,12 +2639,8 @@ static const handler handlers[] = {
 static void error_response(void) {
 	resp.len = 0;
 	bx_w_u8(&resp, 1);
-	w_str(&resp, fail_msg);
-	w_str(&resp, "");
 	const step *st = fail_step ? fail_step : site.st;
-	bx_w_uvarint(&resp, st ? st->index + 1 : 0);
-	bx_w_bool(&resp, false);
-	w_str(&resp, "");
+	put_error_info(&resp, bx_str(fail_msg), st ? st->index + 1 : 0, false, (bx_bytes){NULL, 0});
 }
 
 /* dispatch runs one request and leaves the response in resp. */
@@ -2724,6 +2714,12 @@ bx_bytes bx_dispatch_native(const uint8_t *req, size_t n) {
 	last_error_len = 0;
 	dispatch(req, n);
 	return bx_w_done(&resp);
+}
+
+bx_bytes bx_error_info_native(bx_bytes msg, uint32_t step1, bool has_key, bx_bytes key) {
+	bx_writer w = {0};
+	put_error_info(&w, msg, step1, has_key, key);
+	return bx_w_done(&w);
 }
 
 bx_bytes bx_last_error_native(void) {

@@ -317,6 +317,8 @@ bx_stream bx_count_final(const char *id, bx_stream up, bx_key_fn key, void *ctx)
 /* Native builds (tests): run one request and return the response, which
  * stays valid until the next call. */
 bx_bytes bx_dispatch_native(const uint8_t *req, size_t n);
+/* An ErrorInfo body, in the arena. */
+bx_bytes bx_error_info_native(bx_bytes msg, uint32_t step1, bool has_key, bx_bytes key);
 /* The ErrorInfo body bxwasm_last_error would point at (empty if none). */
 bx_bytes bx_last_error_native(void);
 /* Called instead of trapping (tests longjmp out of it). */

@@ -1,0 +1,494 @@
+/*
+ * Native unit tests of the C guest SDK: the codec against the golden
+ * bytes of docs/abi.md, the dispatcher's strictness, and the stateful
+ * rules of docs/abi.md section 11. Run by test.sh.
+ */
+#include "bxwasm.h"
+
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int failures;
+
+#define CHECK(cond)                                                      \
+	do {                                                                 \
+		if (!(cond)) {                                                   \
+			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
+			failures++;                                                  \
+		}                                                                \
+	} while (0)
+
+void bx_setup(void) {}
+
+/* hex parses "02 0c 03" into bytes (arena). */
+static bx_bytes hex(const char *s) {
+	uint8_t *p = bx_alloc(strlen(s) / 2 + 1);
+	size_t n = 0;
+	while (*s) {
+		if (*s == ' ') {
+			s++;
+			continue;
+		}
+		unsigned v;
+		sscanf(s, "%2x", &v);
+		p[n++] = (uint8_t)v;
+		s += 2;
+	}
+	return (bx_bytes){p, n};
+}
+
+static void show(const char *what, bx_bytes b) {
+	fprintf(stderr, "  %s:", what);
+	for (size_t i = 0; i < b.len; i++)
+		fprintf(stderr, " %02x", b.ptr[i]);
+	fprintf(stderr, "\n");
+}
+
+#define CHECK_BYTES(got, want_hex)                                       \
+	do {                                                                 \
+		bx_bytes g_ = (got), w_ = hex(want_hex);                         \
+		if (!bx_equal(g_, w_)) {                                         \
+			fprintf(stderr, "%s:%d: bytes differ\n", __FILE__, __LINE__); \
+			show("got ", g_);                                            \
+			show("want", w_);                                            \
+			failures++;                                                  \
+		}                                                                \
+	} while (0)
+
+/* call sends a request (hex) and returns a copy of the response. */
+static bx_bytes call_hex(const char *req_hex) {
+	bx_bytes req = hex(req_hex);
+	uint8_t *copy = malloc(req.len + 1);
+	memcpy(copy, req.ptr, req.len);
+	bx_bytes r = bx_dispatch_native(copy, req.len);
+	free(copy);
+	return bx_copy(r);
+}
+
+static bx_bytes call(bx_bytes req) {
+	bx_bytes r = bx_dispatch_native(req.ptr, req.len);
+	return bx_copy(r);
+}
+
+/* error_message decodes a StatusError response strictly and returns its
+ * message, or "" if the response is not one. */
+static const char *error_message(bx_bytes resp) {
+	bx_reader r = bx_reader_of(resp);
+	if (bx_r_u8(&r) != 1)
+		return "";
+	bx_bytes msg = bx_r_bytes(&r);
+	bx_r_bytes(&r);
+	bx_r_uvarint(&r);
+	bx_r_bool(&r);
+	bx_r_bytes(&r);
+	if (!bx_r_end(&r))
+		return "";
+	return bx_cstr_of(msg);
+}
+
+static bool is_error(bx_bytes resp, const char *substr) {
+	const char *m = error_message(resp);
+	if (!*m || !strstr(m, substr)) {
+		fprintf(stderr, "  want an error with \"%s\", got \"%s\"\n", substr, m);
+		return false;
+	}
+	return true;
+}
+
+/* ---- codec ---------------------------------------------------------------- */
+
+static bx_bytes uv(uint64_t v) {
+	bx_writer w = {0};
+	bx_w_uvarint(&w, v);
+	return bx_w_done(&w);
+}
+
+static bx_bytes sv(int64_t v) {
+	bx_writer w = {0};
+	bx_w_varint(&w, v);
+	return bx_w_done(&w);
+}
+
+static void test_codec(void) {
+	static const struct {
+		uint64_t v;
+		const char *hex;
+	} uvs[] = {{0, "00"}, {1, "01"}, {127, "7f"}, {128, "80 01"}, {300, "ac 02"}, {16384, "80 80 01"}};
+	for (size_t i = 0; i < sizeof uvs / sizeof uvs[0]; i++) {
+		CHECK_BYTES(uv(uvs[i].v), uvs[i].hex);
+		bx_reader r = bx_reader_of(hex(uvs[i].hex));
+		CHECK(bx_r_uvarint(&r) == uvs[i].v && bx_r_end(&r));
+	}
+	static const struct {
+		int64_t v;
+		const char *hex;
+	} svs[] = {{0, "00"}, {-1, "01"}, {1, "02"}, {-2, "03"}, {63, "7e"}, {-64, "7f"}, {64, "80 01"},
+	           {1700000000000000000LL, "80 80 d0 e2 c6 bf ce 97 2f"}};
+	for (size_t i = 0; i < sizeof svs / sizeof svs[0]; i++) {
+		CHECK_BYTES(sv(svs[i].v), svs[i].hex);
+		bx_reader r = bx_reader_of(hex(svs[i].hex));
+		CHECK(bx_r_varint(&r) == svs[i].v && bx_r_end(&r));
+	}
+	bx_writer w = {0};
+	bx_w_f64(&w, 1.5);
+	CHECK_BYTES(bx_w_done(&w), "00 00 00 00 00 00 f8 3f");
+	bx_writer s = {0};
+	bx_w_bytes(&s, bx_str("hi"));
+	CHECK_BYTES(bx_w_done(&s), "02 68 69");
+
+	/* strict reads: past the end, 11-byte varints, trailing bytes */
+	bx_reader r = bx_reader_of(hex("80"));
+	bx_r_uvarint(&r);
+	CHECK(r.err != NULL);
+	r = bx_reader_of(hex("ff ff ff ff ff ff ff ff ff 02"));
+	bx_r_uvarint(&r);
+	CHECK(r.err != NULL);
+	r = bx_reader_of(hex("05 61"));
+	bx_r_bytes(&r);
+	CHECK(r.err != NULL);
+	r = bx_reader_of(hex("01 00"));
+	bx_r_uvarint(&r);
+	CHECK(!bx_r_end(&r));
+
+	int64_t v;
+	CHECK(bx_parse_i64(bx_str("-9223372036854775808"), &v) && v == INT64_MIN);
+	CHECK(!bx_parse_i64(bx_str("9223372036854775808"), &v));
+	CHECK(bx_parse_i64(bx_str("+12"), &v) && v == 12);
+	CHECK(!bx_parse_i64(bx_str("1 "), &v) && !bx_parse_i64(bx_str("-"), &v) && !bx_parse_i64(bx_str(""), &v));
+	CHECK(bx_eq(bx_trim(bx_str(" \t x y\r\n")), "x y"));
+	CHECK(bx_eq(bx_itoa(-1234), "-1234") && bx_eq(bx_itoa(0), "0"));
+}
+
+static void test_error_info(void) {
+	/* docs/abi.md section 7: "boom", no stack, step index 2, key "k" */
+	CHECK_BYTES(bx_error_info_native(bx_str("boom"), 3, true, bx_str("k")), "04 62 6f 6f 6d 00 03 01 01 6b");
+}
+
+/* ---- the registry and build ----------------------------------------------- */
+
+static bx_flow *noop_flow(void *ctx, const bx_args *a) { return bx_dataflow("f"); }
+
+static void test_list_flows(void) {
+	bx_reset_native();
+	bx_register("flow", noop_flow, NULL, "");
+	bx_register("get_flow", noop_flow, NULL, "path string");
+	CHECK_BYTES(call_hex("01"), "00 02 04 66 6c 6f 77 00 08 67 65 74 5f 66 6c 6f 77 01 04 70 61 74 68 01");
+	CHECK(is_error(call_hex("01 00"), "bx: malformed request: list flows: abi: trailing bytes"));
+	CHECK(is_error(call_hex("08 00 00 00"), "bx: no flow built yet"));
+	CHECK(is_error(call_hex("63"), "bx: malformed request: unknown op 99"));
+	CHECK(is_error(call_hex("00"), "unknown op 0"));
+	CHECK(is_error(bx_copy(bx_dispatch_native(NULL, 0)), "empty request"));
+}
+
+static void split_words(void *ctx, const bx_item *items, size_t n, bx_items *out) {
+	for (size_t i = 0; i < n; i++)
+		bx_push_fields(out, items[i].value);
+}
+
+static bool first_half(void *ctx, bx_bytes key, bx_state *st, const bx_bytes *v, size_t n, bx_items *emit) {
+	return false;
+}
+
+static const bx_logic nothing_logic = {NULL, first_half, NULL, NULL, NULL, NULL};
+
+static bx_flow *wc_flow(void *ctx, const bx_args *a) {
+	CHECK(strcmp(bx_arg_str(a, 0), "in.txt") == 0);
+	CHECK(bx_arg_int(a, 1) == -3);
+	bx_flow *f = bx_dataflow("wc");
+	bx_stream s = bx_input(f, "inp", bx_file_source(bx_arg_str(a, 0)));
+	s = bx_flat_map_batch("split", s, split_words, NULL);
+	s = bx_stateful_batch("count", s, &nothing_logic, NULL);
+	bx_output("out", s, bx_stdout_sink());
+	return f;
+}
+
+static bx_flow *refusing(void *ctx, const bx_args *a) { return bx_refuse("need n >= 1, got %lld", (long long)bx_arg_int(a, 0)); }
+
+static bx_flow *duplicate(void *ctx, const bx_args *a) {
+	bx_flow *f = bx_dataflow("d");
+	bx_stream s = bx_input(f, "inp", bx_stdin_source());
+	s = bx_redistribute("x", s);
+	s = bx_redistribute("x", s);
+	bx_output("out", s, bx_stdout_sink());
+	return f;
+}
+
+static void test_build(void) {
+	bx_reset_native();
+	bx_register("get_flow", wc_flow, NULL, "path string, n int");
+	bx_register("refusing", refusing, NULL, "n int");
+	bx_register("dup", duplicate, NULL, "");
+	/* docs/abi.md section 10: get_flow('in.txt', -3); the graph of section 9 */
+	CHECK_BYTES(call_hex("02 08 67 65 74 5f 66 6c 6f 77 02 01 06 69 6e 2e 74 78 74 02 05"),
+	            "00 02 77 63 03 04"
+	            " 06 77 63 2e 69 6e 70 01 00 01 00 03 06 69 6e 2e 74 78 74"
+	            " 08 77 63 2e 73 70 6c 69 74 03 01 00 01 01 00 00"
+	            " 08 77 63 2e 63 6f 75 6e 74 08 01 01 01 02 00 00"
+	            " 06 77 63 2e 6f 75 74 02 01 02 00 06 00");
+	CHECK_BYTES(call_hex("03 01 01 01"), "00");
+	CHECK(is_error(call_hex("03 02 01 02"), "bx: bad chain: chain 2: step 2 (wc.count) is a stateful_batch step, which cannot be fused"));
+	CHECK(is_error(call_hex("03 02 01 09"), "step index 9, the flow has 4 steps"));
+	CHECK(is_error(call_hex("04 07 00 01 00 00"), "bx: bad chain: chain 7 was not fused"));
+	CHECK(is_error(call_hex("05 09 00 00 00"), "bx: bad step: step index 9, the flow has 4 steps"));
+	CHECK(is_error(call_hex("05 01 00 00 00"), "step 1 (wc.split) is a flat_map_batch step, not stateful_batch"));
+	CHECK(is_error(call_hex("0c 00 01 00"), "the host runs this connector: step wc.inp uses the host's file connector"));
+	/* run_chain: the batch count must match its items, and nothing may trail */
+	CHECK(is_error(call_hex("04 01 00 01 02 04 00 02 68 69"), "batch count does not match its items"));
+	CHECK(is_error(call_hex("04 01 00 01 01 04 00 02 68 69 00"), "trailing bytes"));
+	CHECK_BYTES(call_hex("04 01 00 01 01 06 00 04 61 20 62 63"), "00 01 02 07 00 01 61 00 02 62 63");
+	/* argument errors, in the Go SDK's words */
+	CHECK(is_error(call_hex("02 08 67 65 74 5f 66 6c 6f 77 01 01 01 78"),
+	               "bad arguments: get_flow(path string, n int) takes 2 argument(s), got 1"));
+	CHECK(is_error(call_hex("02 08 67 65 74 5f 66 6c 6f 77 02 01 01 78 01 01 79"),
+	               "bad arguments: argument 2 (n) of get_flow(path string, n int): want int, got string"));
+	CHECK(is_error(call_hex("02 08 67 65 74 5f 66 6c 6f 77 02 01 01 78 09 01"), "unknown argument type"));
+	CHECK(is_error(call_hex("02 04 6e 6f 70 65 00"),
+	               "unknown flow \"nope\"; this module has: get_flow(path string, n int), refusing(n int), dup()"));
+	CHECK(is_error(call_hex("02 08 72 65 66 75 73 69 6e 67 01 02 00"), "flow factory failed: refusing: need n >= 1, got 0"));
+	CHECK(is_error(call_hex("02 03 64 75 70 00"), "duplicate step id \"d.x\""));
+	/* a failed build forgets the flow */
+	CHECK(is_error(call_hex("03 01 01 01"), "bx: no flow built yet"));
+}
+
+/* ---- the stateful rules (docs/abi.md section 11) ------------------------------ */
+
+static int builds;
+
+/* The test logic: the state is the values seen, joined by '+'. A value
+ * "x" discards the key; "t=N" sets the notify time to N; on_notify emits
+ * "notified" and keeps the key; on_eof emits "eof:<state>". */
+static void t_build(void *ctx, bx_bytes key, const bx_bytes *resume, bx_state *st) {
+	builds++;
+	if (resume)
+		bx_state_set(st, *resume);
+}
+
+static bool t_batch(void *ctx, bx_bytes key, bx_state *st, const bx_bytes *values, size_t n, bx_items *emit) {
+	bx_writer w = {0};
+	bx_w_raw(&w, key.ptr, key.len);
+	bx_w_u8(&w, ':');
+	for (size_t i = 0; i < n; i++) {
+		if (bx_eq(values[i], "x"))
+			return true;
+		if (bx_eq(values[i], "boom"))
+			bx_fail("boom");
+		if (i)
+			bx_w_u8(&w, ',');
+		bx_w_raw(&w, values[i].ptr, values[i].len);
+		bx_state_append(st, values[i]);
+	}
+	bx_push_value(emit, bx_w_done(&w));
+	return false;
+}
+
+static bool t_notify(void *ctx, bx_bytes key, bx_state *st, bx_items *emit) {
+	bx_push_value(emit, bx_str("notified"));
+	return false;
+}
+
+static bool t_eof(void *ctx, bx_bytes key, bx_state *st, bx_items *emit) {
+	bx_push_value(emit, bx_fmt("eof:%.*s", (int)st->len, (const char *)st->ptr));
+	return true;
+}
+
+static int64_t t_notify_at(void *ctx, bx_bytes key, const bx_state *st) {
+	/* the notify time is the last digit seen after "t", or none */
+	int64_t at = 0;
+	for (size_t i = 0; i + 1 < st->len; i++)
+		if (st->ptr[i] == 't')
+			at = st->ptr[i + 1] == '-' ? -5 : st->ptr[i + 1] - '0';
+	return at;
+}
+
+static const bx_logic t_logic = {t_build, t_batch, t_notify, t_eof, t_notify_at, NULL};
+
+static bx_flow *stateful_flow(void *ctx, const bx_args *a) {
+	bx_flow *f = bx_dataflow("t");
+	bx_stream s = bx_input(f, "inp", bx_stdin_source());
+	s = bx_stateful_batch("s", s, &t_logic, NULL);
+	bx_output("out", s, bx_stdout_sink());
+	return f;
+}
+
+static bx_bytes kv_batch_req(uint8_t op_step_prefix_unused, const char *const *kvs, size_t n) {
+	(void)op_step_prefix_unused;
+	bx_writer body = {0};
+	for (size_t i = 0; i < n; i++) {
+		bx_w_uvarint(&body, strlen(kvs[2 * i]) + 1);
+		bx_w_raw(&body, kvs[2 * i], strlen(kvs[2 * i]));
+		bx_w_bytes(&body, bx_str(kvs[2 * i + 1]));
+	}
+	bx_writer w = {0};
+	bx_w_u8(&w, 5);
+	bx_w_uvarint(&w, 1); /* step */
+	bx_w_varint(&w, 0);  /* now */
+	bx_w_uvarint(&w, n);
+	bx_w_bytes(&w, bx_w_done(&body));
+	return bx_w_done(&w);
+}
+
+/* updates renders a KeyedUpdates response as text:
+ * "k=v;k=v|key:discard:at;..." */
+static const char *updates(bx_bytes resp) {
+	bx_reader r = bx_reader_of(resp);
+	if (bx_r_u8(&r) != 0)
+		return bx_cstr_of(bx_fmt("error: %s", error_message(resp)));
+	bx_writer out = {0};
+	uint64_t n = bx_r_uvarint(&r);
+	bx_reader body = bx_reader_of(bx_r_bytes(&r));
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t tag = bx_r_uvarint(&body);
+		bx_bytes key = bx_r_raw(&body, tag ? tag - 1 : 0);
+		bx_bytes val = bx_r_bytes(&body);
+		if (!tag)
+			bx_w_raw(&out, "<nokey>", 7);
+		bx_w_raw(&out, key.ptr, key.len);
+		bx_w_u8(&out, '=');
+		bx_w_raw(&out, val.ptr, val.len);
+		bx_w_u8(&out, ';');
+	}
+	bx_r_end(&body);
+	bx_w_u8(&out, '|');
+	uint64_t nk = bx_r_uvarint(&r);
+	for (uint64_t i = 0; i < nk; i++) {
+		bx_bytes key = bx_r_bytes(&r);
+		bool discard = bx_r_bool(&r);
+		int64_t at = bx_r_varint(&r);
+		bx_bytes line = bx_fmt("%.*s:%d:%lld;", (int)key.len, (const char *)key.ptr, discard, (long long)at);
+		bx_w_raw(&out, line.ptr, line.len);
+	}
+	if (!bx_r_end(&r) || body.err)
+		return "malformed response";
+	bx_w_u8(&out, 0);
+	return (const char *)out.ptr;
+}
+
+#define CHECK_STR(got, want)                                                        \
+	do {                                                                            \
+		const char *g_ = (got), *w_ = (want);                                       \
+		if (strcmp(g_, w_) != 0) {                                                  \
+			fprintf(stderr, "%s:%d: got  %s\n%*swant %s\n", __FILE__, __LINE__, g_, \
+			        (int)strlen(__FILE__) + 8, "", w_);                             \
+			failures++;                                                             \
+		}                                                                           \
+	} while (0)
+
+#define BATCH(...) kv_batch_req(0, (const char *const[]){__VA_ARGS__}, sizeof((const char *const[]){__VA_ARGS__}) / sizeof(char *) / 2)
+
+static jmp_buf trapped;
+static void on_trap(void) { longjmp(trapped, 1); }
+
+static void test_stateful(void) {
+	bx_reset_native();
+	bx_register("t", stateful_flow, NULL, "");
+	CHECK(call_hex("02 01 74 00").ptr[0] == 0);
+	builds = 0;
+	/* grouping: keys in first-seen order, values in arrival order */
+	CHECK_STR(updates(call(BATCH("a", "1", "b", "2", "a", "3"))), "a=a:1,3;b=b:2;|");
+	CHECK(builds == 2);
+	/* notify_at: reported when it changes, not when it stays */
+	CHECK_STR(updates(call(BATCH("a", "t7", "b", "4"))), "a=a:t7;b=b:4;|a:0:7;");
+	CHECK_STR(updates(call(BATCH("a", "5"))), "a=a:5;|");
+	/* a time at or before the epoch is sent as 1 */
+	CHECK_STR(updates(call(BATCH("b", "t-"))), "b=b:t-;|b:0:1;");
+	/* notify: the fired timer counts as 0, so the same time is reported
+	 * again; a key without a logic is reported discarded */
+	CHECK_STR(updates(call_hex("06 01 00 02 01 61 01 7a")), "a=notified;|a:0:7;z:1:0;");
+	/* discard: reported, and a later value rebuilds the key */
+	CHECK_STR(updates(call(BATCH("b", "x"))), "|b:1:0;");
+	builds = 0;
+	CHECK_STR(updates(call(BATCH("b", "6"))), "b=b:6;|");
+	CHECK(builds == 1);
+	/* snapshot: the state, and a tombstone for a key without one */
+	CHECK_BYTES(call_hex("08 01 00 02 01 62 01 7a"), "00 01 02 01 62 01 01 36 01 7a 00 00");
+	/* restore replaces a key and drops a tombstoned one */
+	CHECK_BYTES(call_hex("09 01 02 01 62 01 02 39 39 01 61 00 00"), "00");
+	CHECK_BYTES(call_hex("08 01 00 02 01 62 01 61"), "00 01 02 01 62 01 02 39 39 01 61 00 00");
+	/* an unkeyed item in front of a stateful step is refused */
+	CHECK(is_error(call_hex("05 01 00 01 03 00 01 31"), "item of a keyed stream has no key"));
+	/* eof: every live key in the order built (b was rebuilt by restore) */
+	CHECK_STR(updates(call(BATCH("c", "1"))), "c=c:1;|");
+	CHECK_STR(updates(call_hex("07 01 00")), "b=eof:99;c=eof:1;|b:1:0;c:1:0;");
+	CHECK_BYTES(call_hex("07 01 00"), "00 00 00 00");
+	/* bx_fail: the error info names the function, step and key (it also
+	 * prints the message on stderr, as in a real run) */
+	bx_trap_hook = on_trap;
+	if (!setjmp(trapped)) {
+		call(BATCH("k", "boom"));
+		CHECK(!"bx_fail returned");
+	}
+	bx_trap_hook = NULL;
+	const char *msg = "error calling on_batch in step t.s for key \"k\": boom";
+	bx_writer want = {0};
+	bx_w_bytes(&want, bx_str(msg));
+	bx_w_raw(&want, "\x00\x02\x01\x01k", 5);
+	CHECK(bx_equal(bx_last_error_native(), bx_w_done(&want)));
+	if (!bx_equal(bx_last_error_native(), bx_w_done(&want)))
+		show("last error", bx_last_error_native());
+}
+
+/* ---- chains: the worked example of docs/abi.md section 8 ------------------------ */
+
+static bool key_is_ab(void *ctx, bx_item it) { return bx_eq(it.key, "ab"); }
+
+static bx_flow *branch_flow(void *ctx, const bx_args *a) {
+	bx_flow *f = bx_dataflow("b");
+	bx_stream s = bx_input(f, "inp", bx_stdin_source());
+	bx_stream t, e;
+	bx_branch("br", s, key_is_ab, NULL, &t, &e);
+	bx_output("t", t, bx_stdout_sink());
+	bx_output("e", e, bx_stdout_sink());
+	return f;
+}
+
+static void test_chain_example(void) {
+	bx_reset_native();
+	bx_register("b", branch_flow, NULL, "");
+	CHECK(call_hex("02 01 62 00").ptr[0] == 0);
+	CHECK_BYTES(call_hex("03 03 01 01"), "00");
+	CHECK_BYTES(call_hex("04 03 01 02 02 0c 03 61 62 02 68 69 02 63 03 78 79 7a"),
+	            "00 02 01 06 03 61 62 02 68 69 01 06 02 63 03 78 79 7a");
+}
+
+/* ---- sources: the testing source and partitions --------------------------------- */
+
+static bx_flow *testing_flow(void *ctx, const bx_args *a) {
+	bx_flow *f = bx_dataflow("ts");
+	bx_bytes vals[3] = {bx_str("a"), bx_str("b"), bx_str("c")};
+	bx_stream s = bx_input(f, "inp", bx_testing_source(f, vals, 3, 2));
+	bx_output("out", s, bx_stdout_sink());
+	return f;
+}
+
+static void test_parts(void) {
+	bx_reset_native();
+	bx_register("ts", testing_flow, NULL, "");
+	CHECK(call_hex("02 02 74 73 00").ptr[0] == 0);
+	CHECK_BYTES(call_hex("0a 00 00 01"), "00 01 08 69 74 65 72 61 62 6c 65");
+	/* build "iterable" under handle 1, resumed at item 1 */
+	CHECK_BYTES(call_hex("0b 00 01 08 69 74 65 72 61 62 6c 65 00 01 01 01 02"), "00");
+	CHECK(is_error(call_hex("0b 00 01 08 69 74 65 72 61 62 6c 65 00 01 00 00"), "handle 1 of step ts.inp is already built"));
+	CHECK_BYTES(call_hex("0c 00 01 00"), "00 01 00 02 06 00 01 62 00 01 63");
+	CHECK_BYTES(call_hex("0e 00 01 00"), "00 01 01 06");
+	CHECK_BYTES(call_hex("0f 00 01 00"), "00");
+	CHECK(is_error(call_hex("0c 00 01 00"), "step ts.inp has no partition with handle 1"));
+	CHECK(is_error(call_hex("0d 01 01 00 00"), "the host runs this connector"));
+}
+
+int main(void) {
+	test_codec();
+	test_error_info();
+	test_list_flows();
+	test_build();
+	test_stateful();
+	test_chain_example();
+	test_parts();
+	if (failures) {
+		fprintf(stderr, "FAIL: %d check(s) failed\n", failures);
+		return 1;
+	}
+	printf("ok: C guest SDK unit tests\n");
+	return 0;
+}
