@@ -213,7 +213,23 @@ const char *bx_cstr_of(bx_bytes b) {
 
 bx_bytes bx_str(const char *s) { return (bx_bytes){(const uint8_t *)s, s ? strlen(s) : 0}; }
 
-bool bx_equal(bx_bytes a, bx_bytes b) { return a.len == b.len && (a.len == 0 || memcmp(a.ptr, b.ptr, a.len) == 0); }
+/* same compares n bytes eight at a time (wasi-libc's memcmp goes byte by
+ * byte). */
+static inline bool same(const uint8_t *a, const uint8_t *b, size_t n) {
+	uint64_t x, y;
+	for (; n >= 8; a += 8, b += 8, n -= 8) {
+		memcpy(&x, a, 8);
+		memcpy(&y, b, 8);
+		if (x != y)
+			return false;
+	}
+	for (; n; a++, b++, n--)
+		if (*a != *b)
+			return false;
+	return true;
+}
+
+bool bx_equal(bx_bytes a, bx_bytes b) { return a.len == b.len && same(a.ptr, b.ptr, a.len); }
 
 bool bx_eq(bx_bytes a, const char *s) { return bx_equal(a, bx_str(s)); }
 
@@ -489,6 +505,15 @@ bool bx_get_i64(bx_bytes b, int64_t *out) {
 	return true;
 }
 
+/* get_i64 is bx_get_i64 with the one-byte case inline. */
+static inline bool get_i64(bx_bytes b, int64_t *out) {
+	if (b.len == 1 && b.ptr[0] < 0x80) {
+		*out = (int64_t)(b.ptr[0] >> 1) ^ -(int64_t)(b.ptr[0] & 1);
+		return true;
+	}
+	return bx_get_i64(b, out);
+}
+
 bx_bytes bx_itoa(int64_t v) {
 	char tmp[24];
 	size_t n = 0;
@@ -582,6 +607,7 @@ struct step {
 	const char *what;
 	run_fn run;
 	void *fn, *fn2, *ctx, *aux;
+	size_t hint; /* the last output's length, to size the next */
 	srt *srt;
 	prt *prt;
 };
@@ -1004,7 +1030,9 @@ static bool need_fn(bx_flow *f, const char *id, const void *fn) {
 
 static void run_flat_map_batch(step *st, const bx_item *in, size_t n, bx_items *o0, bx_items *o1) {
 	(void)o1;
+	*o0 = items_with(st->hint > n ? st->hint + st->hint / 8 : n);
 	((bx_batch_fn)st->fn)(st->ctx, in, n, o0);
+	st->hint = o0->len;
 }
 
 /* chain_step adds a stateless step (flat_map_batch or inspect_debug). */
@@ -1152,7 +1180,7 @@ static kent **srt_slot(srt *rt, bx_bytes key, uint64_t h) {
 	size_t mask = rt->cap - 1;
 	for (size_t i = h & mask;; i = (i + 1) & mask) {
 		kent *e = rt->tab[i];
-		if (!e || (e->hash == h && e->keylen == key.len && memcmp(e->key, key.ptr, key.len) == 0))
+		if (!e || (e->hash == h && e->keylen == key.len && same(e->key, key.ptr, key.len)))
 			return &rt->tab[i];
 	}
 }
@@ -1527,9 +1555,10 @@ static void run_filter_map(step *st, const bx_item *in, size_t n, bx_items *o0, 
 static void run_flat_map(step *st, const bx_item *in, size_t n, bx_items *o0, bx_items *o1) {
 	(void)o1;
 	bx_flat_map_fn fn = (bx_flat_map_fn)st->fn;
-	*o0 = items_with(n * 2);
+	*o0 = items_with(st->hint > n ? st->hint + st->hint / 8 : n);
 	for (size_t i = 0; i < n; i++)
 		fn(st->ctx, in[i], o0);
+	st->hint = o0->len;
 }
 
 static void run_key_on(step *st, const bx_item *in, size_t n, bx_items *o0, bx_items *o1) {
@@ -1709,54 +1738,78 @@ static bool reduce_batch(void *ctx, bx_bytes key, bx_state *st, const bx_bytes *
 
 static const bx_logic reduce_logic = {NULL, reduce_batch, NULL, final_eof, NULL, NULL};
 
-/* pre_reduce reduces a batch per key, keys in first-seen order. The
- * index table is reused across calls. */
-static uint32_t *pre_tab;
-static size_t pre_cap;
+/* pre_map finds the output index of each distinct key of a batch. */
+typedef struct pre_map {
+	uint32_t *tab;
+	size_t mask;
+	uint64_t *hashes;
+} pre_map;
 
-static uint32_t *pre_table(size_t n) {
+/* pre_last is the number of distinct keys of the last batch: the table
+ * starts at twice that and grows, so it stays small (in cache) when a
+ * batch holds few distinct keys. */
+static size_t pre_last;
+
+static void pre_alloc(pre_map *m, size_t cap) {
+	m->tab = bx_alloc(cap * sizeof(uint32_t));
+	memset(m->tab, 0, cap * sizeof(uint32_t));
+	m->mask = cap - 1;
+}
+
+static void pre_init(pre_map *m, size_t n) {
 	size_t cap = 64;
-	while (cap < n * 2)
+	while (cap < pre_last * 2 && cap < n * 2)
 		cap *= 2;
-	if (cap > pre_cap) {
-		free(pre_tab);
-		pre_tab = xmalloc(cap * sizeof(uint32_t));
-		pre_cap = cap;
+	pre_alloc(m, cap);
+	m->hashes = bx_alloc((n ? n : 1) * sizeof(uint64_t));
+}
+
+/* pre_grow doubles the table and puts the keys back. */
+static void pre_grow(pre_map *m, size_t len) {
+	pre_alloc(m, (m->mask + 1) * 2);
+	for (size_t i = 0; i < len; i++) {
+		size_t j = m->hashes[i] & m->mask;
+		while (m->tab[j])
+			j = (j + 1) & m->mask;
+		m->tab[j] = (uint32_t)i + 1;
 	}
-	memset(pre_tab, 0, cap * sizeof(uint32_t));
-	return pre_tab;
+}
+
+static void pre_done(const bx_items *o0) { pre_last = o0->len; }
+
+/* pre_index returns the index of it's key in o0, appending it if new (o0
+ * has room for every item of the batch). */
+static inline uint32_t pre_index(pre_map *m, bx_items *o0, bx_item it, bool *fresh) {
+	uint64_t h = hash_bytes(it.key.ptr, it.key.len);
+	for (size_t j = h & m->mask;; j = (j + 1) & m->mask) {
+		uint32_t t = m->tab[j];
+		if (!t) {
+			uint32_t i = (uint32_t)o0->len;
+			m->tab[j] = i + 1;
+			m->hashes[i] = h;
+			o0->v[o0->len++] = it;
+			*fresh = true;
+			if (o0->len * 2 > m->mask + 1)
+				pre_grow(m, o0->len);
+			return i;
+		}
+		if (m->hashes[t - 1] == h && bx_equal(o0->v[t - 1].key, it.key)) {
+			*fresh = false;
+			return t - 1;
+		}
+	}
 }
 
 /* pre_group appends each distinct key once to o0 and returns, for every
  * input item, the index of its key's output (through idx). */
 static void pre_group(const bx_item *in, size_t n, bx_items *o0, uint32_t *idx) {
-	size_t cap = 64;
-	while (cap < n * 2)
-		cap *= 2;
-	uint32_t *tab = pre_table(n);
-	uint64_t *hashes = bx_alloc((n ? n : 1) * sizeof(uint64_t));
+	pre_map m;
+	pre_init(&m, n);
 	*o0 = items_with(n);
-	for (size_t i = 0; i < n; i++) {
-		bx_bytes k = in[i].key;
-		uint64_t h = hash_bytes(k.ptr, k.len);
-		size_t j = h & (cap - 1);
-		for (;;) {
-			uint32_t t = tab[j];
-			if (!t) {
-				tab[j] = (uint32_t)o0->len + 1;
-				hashes[o0->len] = h;
-				idx[i] = (uint32_t)o0->len;
-				o0->v[o0->len++] = in[i];
-				break;
-			}
-			bx_item *o = &o0->v[t - 1];
-			if (hashes[t - 1] == h && bx_equal(o->key, k)) {
-				idx[i] = t - 1;
-				break;
-			}
-			j = (j + 1) & (cap - 1);
-		}
-	}
+	bool fresh;
+	for (size_t i = 0; i < n; i++)
+		idx[i] = pre_index(&m, o0, in[i], &fresh);
+	pre_done(o0);
 }
 
 static void run_pre_reduce(step *st, const bx_item *in, size_t n, bx_items *o0, bx_items *o1) {
@@ -1820,10 +1873,30 @@ static void run_pre_count(step *st, const bx_item *in, size_t n, bx_items *o0, b
 	memset(sum, 0, o0->len * sizeof(int64_t));
 	for (size_t i = 0; i < n; i++) {
 		int64_t v;
-		if (!bx_get_i64(in[i].value, &v))
+		if (!get_i64(in[i].value, &v))
 			bx_fail("count value %zu is not an encoded int64", i);
 		sum[idx[i]] += v;
 	}
+	for (size_t j = 0; j < o0->len; j++)
+		o0->v[j].value = bx_i64(sum[j]);
+}
+
+/* run_count_fused runs init_count and pre_reduce of a count_final in one
+ * pass when they are next to each other in a chain (they always are):
+ * the same output, without the items in between. */
+static void run_count_fused(step *st, const bx_item *in, size_t n, bx_items *o0) {
+	bx_key_fn fn = (bx_key_fn)st->fn;
+	pre_map m;
+	pre_init(&m, n);
+	*o0 = items_with(n);
+	int64_t *sum = bx_alloc((n ? n : 1) * sizeof(int64_t));
+	bool fresh;
+	for (size_t i = 0; i < n; i++) {
+		bx_item it = {fn(st->ctx, in[i]), {one_varint, 1}, true};
+		uint32_t j = pre_index(&m, o0, it, &fresh);
+		sum[j] = fresh ? 1 : sum[j] + 1;
+	}
+	pre_done(o0);
 	for (size_t j = 0; j < o0->len; j++)
 		o0->v[j].value = bx_i64(sum[j]);
 }
@@ -1833,7 +1906,7 @@ static bool count_batch(void *ctx, bx_bytes key, bx_state *st, const bx_bytes *v
 	int64_t sum = bx_state_i64(st);
 	for (size_t i = 0; i < n; i++) {
 		int64_t v;
-		if (!bx_get_i64(values[i], &v))
+		if (!get_i64(values[i], &v))
 			bx_fail("count value is not an encoded int64");
 		sum += v;
 	}
@@ -2318,7 +2391,12 @@ static bool op_run_chain(bx_reader *r) {
 		enter(st, st->what);
 		o0 = (bx_items){0};
 		o1 = (bx_items){0};
-		st->run(st, cur.v, cur.len, &o0, &o1);
+		if (st->run == run_init_count && i + 1 < ch->n && ch->steps[i + 1]->run == run_pre_count) {
+			run_count_fused(st, cur.v, cur.len, &o0);
+			i++;
+		} else {
+			st->run(st, cur.v, cur.len, &o0, &o1);
+		}
 		cur = o0;
 	}
 	step *last = ch->steps[ch->n - 1];
