@@ -3,6 +3,7 @@
  * bytes of docs/abi.md, the dispatcher's strictness, and the stateful
  * rules of docs/abi.md section 11. Run by test.sh.
  */
+#define _GNU_SOURCE
 #include "bxwasm.h"
 
 #include <setjmp.h>
@@ -477,6 +478,40 @@ static void test_parts(void) {
 	CHECK(is_error(call_hex("0d 01 01 00 00"), "the host runs this connector"));
 }
 
+/* ---- count_final: fused in one chain, or one step per chain --------------------- */
+
+static bx_bytes value_key(void *ctx, bx_item it) { return it.value; }
+
+static bx_flow *count_flow(void *ctx, const bx_args *a) {
+	bx_flow *f = bx_dataflow("c");
+	bx_stream s = bx_input(f, "inp", bx_stdin_source());
+	s = bx_count_final("count", s, value_key, NULL);
+	bx_output("out", s, bx_stdout_sink());
+	return f;
+}
+
+static void test_count_final(void) {
+	bx_reset_native();
+	bx_register("c", count_flow, NULL, "");
+	bx_bytes graph = call_hex("02 01 63 00");
+	CHECK(graph.ptr[0] == 0);
+	CHECK(memmem(graph.ptr, graph.len, "c.count.init_count.flat_map_batch", 33) != NULL);
+	CHECK(memmem(graph.ptr, graph.len, "c.count.sum.fold_final.stateful.stateful_batch", 46) != NULL);
+	CHECK_BYTES(call_hex("03 01 02 01 02"), "00");
+	CHECK_BYTES(call_hex("03 02 01 01"), "00");
+	CHECK_BYTES(call_hex("03 03 01 02"), "00");
+	/* a, b, a counted in one chain */
+	CHECK_BYTES(call_hex("04 01 00 01 03 09 00 01 61 00 01 62 00 01 61"), "00 01 02 08 02 61 01 04 02 62 01 02");
+	/* the same through init_count and pre_reduce as separate chains */
+	CHECK_BYTES(call_hex("04 02 00 01 03 09 00 01 61 00 01 62 00 01 61"),
+	            "00 01 03 0c 02 61 01 02 02 62 01 02 02 61 01 02");
+	CHECK_BYTES(call_hex("04 03 00 01 03 0c 02 61 01 02 02 62 01 02 02 61 01 02"),
+	            "00 01 02 08 02 61 01 04 02 62 01 02");
+	/* the stateful sum adds the partial counts and emits them at eof */
+	CHECK_STR(updates(call_hex("05 03 00 02 08 02 61 01 04 02 61 01 02")), "|");
+	CHECK_STR(updates(call_hex("07 03 00")), "a=\x06;|a:1:0;");
+}
+
 int main(void) {
 	test_codec();
 	test_error_info();
@@ -485,6 +520,7 @@ int main(void) {
 	test_stateful();
 	test_chain_example();
 	test_parts();
+	test_count_final();
 	if (failures) {
 		fprintf(stderr, "FAIL: %d check(s) failed\n", failures);
 		return 1;
