@@ -213,19 +213,31 @@ const char *bx_cstr_of(bx_bytes b) {
 
 bx_bytes bx_str(const char *s) { return (bx_bytes){(const uint8_t *)s, s ? strlen(s) : 0}; }
 
-/* same compares n bytes eight at a time (wasi-libc's memcmp goes byte by
- * byte). */
+static inline uint64_t load64(const uint8_t *p) {
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static inline uint32_t load32(const uint8_t *p) {
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return v;
+}
+
+/* same compares n bytes with whole-word loads, overlapping at the end, and
+ * no loop for short keys (wasi-libc's memcmp goes byte by byte). */
 static inline bool same(const uint8_t *a, const uint8_t *b, size_t n) {
-	uint64_t x, y;
-	for (; n >= 8; a += 8, b += 8, n -= 8) {
-		memcpy(&x, a, 8);
-		memcpy(&y, b, 8);
-		if (x != y)
-			return false;
+	if (n >= 8) {
+		for (size_t i = 0; i + 8 < n; i += 8)
+			if (load64(a + i) != load64(b + i))
+				return false;
+		return load64(a + n - 8) == load64(b + n - 8);
 	}
-	for (; n; a++, b++, n--)
-		if (*a != *b)
-			return false;
+	if (n >= 4)
+		return load32(a) == load32(b) && load32(a + n - 4) == load32(b + n - 4);
+	if (n)
+		return a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1];
 	return true;
 }
 
@@ -1158,21 +1170,27 @@ struct srt {
 	uint32_t *counts;
 };
 
+static inline uint64_t mix(uint64_t a, uint64_t b) {
+	a ^= b;
+	a *= 0xbf58476d1ce4e5b9ull;
+	return a ^ (a >> 31);
+}
+
+/* hash_bytes hashes a key with whole-word loads: short keys (most keys)
+ * take no loop. */
 static uint64_t hash_bytes(const uint8_t *p, size_t n) {
-	uint64_t h = 0x9e3779b97f4a7c15ull ^ (n * 0xff51afd7ed558ccdull);
-	while (n >= 8) {
-		uint64_t v;
-		memcpy(&v, p, 8);
-		h = (h ^ v) * 0xbf58476d1ce4e5b9ull;
-		h ^= h >> 31;
-		p += 8, n -= 8;
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+	if (n >= 8) {
+		size_t i = 0;
+		for (; i + 8 < n; i += 8)
+			h = mix(h, load64(p + i));
+		h = mix(h, load64(p + n - 8));
+	} else if (n >= 4) {
+		h = mix(h, (uint64_t)load32(p) << 32 | load32(p + n - 4));
+	} else if (n) {
+		h = mix(h, (uint64_t)p[0] << 16 | (uint64_t)p[n / 2] << 8 | p[n - 1]);
 	}
-	uint64_t v = 0;
-	for (size_t i = 0; i < n; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	h = (h ^ v) * 0x94d049bb133111ebull;
-	h ^= h >> 29;
-	h *= 0xbf58476d1ce4e5b9ull;
+	h *= 0x94d049bb133111ebull;
 	return h ^ (h >> 32);
 }
 
@@ -1859,7 +1877,7 @@ static void run_init_count(step *st, const bx_item *in, size_t n, bx_items *o0, 
 	bx_key_fn fn = (bx_key_fn)st->fn;
 	*o0 = items_with(n);
 	for (size_t i = 0; i < n; i++) {
-		bx_item it = {fn(st->ctx, in[i]), {one_varint, 1}, true};
+		bx_item it = {fn ? fn(st->ctx, in[i]) : in[i].value, {one_varint, 1}, true};
 		o0->v[i] = it;
 	}
 	o0->len = n;
@@ -1892,7 +1910,7 @@ static void run_count_fused(step *st, const bx_item *in, size_t n, bx_items *o0)
 	int64_t *sum = bx_alloc((n ? n : 1) * sizeof(int64_t));
 	bool fresh;
 	for (size_t i = 0; i < n; i++) {
-		bx_item it = {fn(st->ctx, in[i]), {one_varint, 1}, true};
+		bx_item it = {fn ? fn(st->ctx, in[i]) : in[i].value, {one_varint, 1}, true};
 		uint32_t j = pre_index(&m, o0, it, &fresh);
 		sum[j] = fresh ? 1 : sum[j] + 1;
 	}
@@ -1936,7 +1954,7 @@ static bx_bytes count_snapshot(void *ctx, bx_bytes key, const bx_state *st) {
 static const bx_logic count_logic = {count_build, count_batch, NULL, count_eof, NULL, count_snapshot};
 
 bx_stream bx_count_final(const char *id, bx_stream up, bx_key_fn key, void *ctx) {
-	if (!lib_ok("CountFinal", id, up, (void *)key))
+	if (!stream_ok(up, id))
 		return dead(up);
 	bx_flow *f = up.flow;
 	const char *scope = scope_in(f, up.scope, id);

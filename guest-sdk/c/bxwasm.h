@@ -308,7 +308,8 @@ bx_stream bx_inspect(const char *id, bx_stream up, bx_inspect_fn inspector, void
 bx_stream bx_stateful_map(const char *id, bx_stream up, bx_state_map_fn mapper, void *ctx);
 bx_stream bx_fold_final(const char *id, bx_stream up, bx_init_fn builder, bx_fold_fn folder, void *ctx);
 bx_stream bx_reduce_final(const char *id, bx_stream up, bx_fold_fn reducer, void *ctx);
-/* Counts per key(item); emits (key, bx_i64(count)) when the input ends. */
+/* Counts per key(item) (key NULL: the item's value is its key); emits
+ * (key, bx_i64(count)) when the input ends. */
 bx_stream bx_count_final(const char *id, bx_stream up, bx_key_fn key, void *ctx);
 
 /* ---- exports (wasm) and the native test entry ---------------------------- */

@@ -160,6 +160,21 @@ static void test_codec(void) {
 	CHECK(!bx_parse_i64(bx_str("1 "), &v) && !bx_parse_i64(bx_str("-"), &v) && !bx_parse_i64(bx_str(""), &v));
 	CHECK(bx_eq(bx_trim(bx_str(" \t x y\r\n")), "x y"));
 	CHECK(bx_eq(bx_itoa(-1234), "-1234") && bx_eq(bx_itoa(0), "0"));
+
+	/* bx_equal (word loads, overlapping at the end): every length, a
+	 * difference at every position */
+	uint8_t a[20], b[20];
+	for (size_t n = 0; n <= 20; n++) {
+		for (size_t i = 0; i < n; i++)
+			a[i] = b[i] = (uint8_t)('a' + i);
+		CHECK(bx_equal((bx_bytes){a, n}, (bx_bytes){b, n}));
+		for (size_t i = 0; i < n; i++) {
+			b[i] ^= 0x20;
+			if (bx_equal((bx_bytes){a, n}, (bx_bytes){b, n}))
+				fprintf(stderr, "  bx_equal misses a difference at %zu of %zu\n", i, n), failures++;
+			b[i] ^= 0x20;
+		}
+	}
 }
 
 static void test_error_info(void) {
