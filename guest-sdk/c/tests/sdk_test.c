@@ -527,6 +527,90 @@ static void test_count_final(void) {
 	CHECK_STR(updates(call_hex("07 03 00")), "a=\x06;|a:1:0;");
 }
 
+/* ---- a dynamic source and a partitioned sink ------------------------------------ */
+
+typedef struct counter_part {
+	uint32_t worker, left;
+} counter_part;
+
+static void counter_build(void *ctx, const bx_part_info *info, void *part) {
+	counter_part *p = part;
+	CHECK(info->part.len == 0 && info->resume == NULL && info->workers == 2);
+	p->worker = info->worker;
+	p->left = 2;
+}
+
+static bool counter_next(void *ctx, void *part, bx_items *out) {
+	counter_part *p = part;
+	bx_push_value(out, bx_fmt("w%u-%u", p->worker, p->left));
+	return --p->left == 0;
+}
+
+static int64_t counter_awake(void *ctx, void *part) { return -7; }
+
+static int closed;
+static void counter_close(void *ctx, void *part) { closed++; }
+
+static const bx_source_vt counter_vt = {sizeof(counter_part), NULL, counter_build, counter_next, counter_awake,
+                                        NULL, counter_close};
+
+typedef struct store_part {
+	int64_t written;
+} store_part;
+
+static void store_list(void *ctx, uint32_t worker, uint32_t workers, bx_items *names) {
+	bx_push_value(names, bx_str("p0"));
+	bx_push_value(names, bx_str("p1"));
+}
+
+static void store_build(void *ctx, const bx_part_info *info, void *part) {
+	store_part *p = part;
+	if (info->resume)
+		CHECK(bx_get_i64(*info->resume, &p->written));
+}
+
+static void store_write(void *ctx, void *part, const bx_item *items, size_t n) {
+	store_part *p = part;
+	for (size_t i = 0; i < n; i++)
+		CHECK(items[i].has_key);
+	p->written += (int64_t)n;
+}
+
+static bx_bytes store_snapshot(void *ctx, void *part) { return bx_i64(((store_part *)part)->written); }
+
+static const bx_sink_vt store_vt = {sizeof(store_part), store_list, store_build, store_write, store_snapshot, NULL};
+
+static bx_flow *conn_flow(void *ctx, const bx_args *a) {
+	bx_flow *f = bx_dataflow("io");
+	bx_stream s = bx_input(f, "inp", bx_dynamic_source(&counter_vt, NULL));
+	bx_output("out", s, bx_partitioned_sink(&store_vt, NULL));
+	return f;
+}
+
+static void test_connectors(void) {
+	bx_reset_native();
+	bx_register("io", conn_flow, NULL, "");
+	CHECK(call_hex("02 02 69 6f 00").ptr[0] == 0);
+	/* a dynamic source lists no partitions and is built on every worker */
+	CHECK_BYTES(call_hex("0a 00 01 02"), "00 00");
+	CHECK_BYTES(call_hex("0b 00 05 00 01 02 00 00"), "00");
+	/* "w1-2", not done, awake at a negative time: sent as 1 */
+	CHECK_BYTES(call_hex("0c 00 05 00"), "00 00 02 01 06 00 04 77 31 2d 32");
+	CHECK_BYTES(call_hex("0c 00 05 00"), "00 01 00 01 06 00 04 77 31 2d 31");
+	/* dynamic partitions have no state */
+	CHECK_BYTES(call_hex("0e 00 05 00"), "00 00 00");
+	closed = 0;
+	CHECK_BYTES(call_hex("0f 00 05 00"), "00");
+	CHECK(closed == 1);
+	/* the partitioned sink: parts, resume, writes, snapshot */
+	CHECK_BYTES(call_hex("0a 01 00 02"), "00 02 02 70 30 02 70 31");
+	CHECK_BYTES(call_hex("0b 01 06 02 70 31 00 02 01 01 08"), "00");
+	CHECK_BYTES(call_hex("0d 01 06 02 08 02 6b 01 61 02 6b 01 62"), "00");
+	CHECK_BYTES(call_hex("0e 01 06 00"), "00 01 01 0c");
+	CHECK(is_error(call_hex("0c 01 06 00"), "step 1 (io.out) is a output step, not input"));
+	CHECK_BYTES(call_hex("0f 01 06 00"), "00");
+}
+
 int main(void) {
 	test_codec();
 	test_error_info();
@@ -536,6 +620,7 @@ int main(void) {
 	test_chain_example();
 	test_parts();
 	test_count_final();
+	test_connectors();
 	if (failures) {
 		fprintf(stderr, "FAIL: %d check(s) failed\n", failures);
 		return 1;
