@@ -68,8 +68,14 @@ static bx_bytes call_hex(const char *req_hex) {
 	return bx_copy(r);
 }
 
+/* call sends a request built in the arena: copied out first, since the
+ * call resets the arena (the host's requests live in bxwasm_buffer's
+ * buffer, not in the arena). */
 static bx_bytes call(bx_bytes req) {
-	bx_bytes r = bx_dispatch_native(req.ptr, req.len);
+	uint8_t *copy = malloc(req.len + 1);
+	memcpy(copy, req.ptr, req.len);
+	bx_bytes r = bx_dispatch_native(copy, req.len);
+	free(copy);
 	return bx_copy(r);
 }
 
@@ -328,8 +334,7 @@ static bx_flow *stateful_flow(void *ctx, const bx_args *a) {
 	return f;
 }
 
-static bx_bytes kv_batch_req(uint8_t op_step_prefix_unused, const char *const *kvs, size_t n) {
-	(void)op_step_prefix_unused;
+static bx_bytes kv_batch_req(uint32_t step, const char *const *kvs, size_t n) {
 	bx_writer body = {0};
 	for (size_t i = 0; i < n; i++) {
 		bx_w_uvarint(&body, strlen(kvs[2 * i]) + 1);
@@ -338,7 +343,7 @@ static bx_bytes kv_batch_req(uint8_t op_step_prefix_unused, const char *const *k
 	}
 	bx_writer w = {0};
 	bx_w_u8(&w, 5);
-	bx_w_uvarint(&w, 1); /* step */
+	bx_w_uvarint(&w, step);
 	bx_w_varint(&w, 0);  /* now */
 	bx_w_uvarint(&w, n);
 	bx_w_bytes(&w, bx_w_done(&body));
@@ -391,7 +396,8 @@ static const char *updates(bx_bytes resp) {
 		}                                                                           \
 	} while (0)
 
-#define BATCH(...) kv_batch_req(0, (const char *const[]){__VA_ARGS__}, sizeof((const char *const[]){__VA_ARGS__}) / sizeof(char *) / 2)
+#define BATCH_AT(step, ...) kv_batch_req(step, (const char *const[]){__VA_ARGS__}, sizeof((const char *const[]){__VA_ARGS__}) / sizeof(char *) / 2)
+#define BATCH(...) BATCH_AT(1, __VA_ARGS__)
 
 static jmp_buf trapped;
 static void on_trap(void) { longjmp(trapped, 1); }
@@ -611,6 +617,139 @@ static void test_connectors(void) {
 	CHECK_BYTES(call_hex("0f 01 06 00"), "00");
 }
 
+/* ---- library operators ------------------------------------------------------- */
+
+/* chain_req encodes a run_chain request of unkeyed values ("k=v" for a
+ * keyed one). */
+static bx_bytes chain_req(uint32_t chain, const char *const *vals, size_t n) {
+	bx_writer body = {0};
+	for (size_t i = 0; i < n; i++) {
+		const char *eq = strchr(vals[i], '=');
+		if (eq) {
+			bx_w_uvarint(&body, (size_t)(eq - vals[i]) + 1);
+			bx_w_raw(&body, vals[i], (size_t)(eq - vals[i]));
+			bx_w_bytes(&body, bx_str(eq + 1));
+		} else {
+			bx_w_u8(&body, 0);
+			bx_w_bytes(&body, bx_str(vals[i]));
+		}
+	}
+	bx_writer w = {0};
+	bx_w_u8(&w, 4);
+	bx_w_uvarint(&w, chain);
+	bx_w_uvarint(&w, 0);
+	bx_w_uvarint(&w, 1);
+	bx_w_uvarint(&w, n);
+	bx_w_bytes(&w, bx_w_done(&body));
+	return bx_w_done(&w);
+}
+
+#define CHAIN(c, ...) chain_req(c, (const char *const[]){__VA_ARGS__}, sizeof((const char *const[]){__VA_ARGS__}) / sizeof(char *))
+
+/* outputs renders a ChainResponse as "k=v;v;|..." (one part per output). */
+static const char *outputs(bx_bytes resp) {
+	bx_reader r = bx_reader_of(resp);
+	if (bx_r_u8(&r) != 0)
+		return bx_cstr_of(bx_fmt("error: %s", error_message(resp)));
+	bx_writer out = {0};
+	uint64_t nout = bx_r_uvarint(&r);
+	for (uint64_t o = 0; o < nout; o++) {
+		uint64_t n = bx_r_uvarint(&r);
+		bx_reader body = bx_reader_of(bx_r_bytes(&r));
+		for (uint64_t i = 0; i < n; i++) {
+			uint64_t tag = bx_r_uvarint(&body);
+			bx_bytes key = bx_r_raw(&body, tag ? tag - 1 : 0);
+			bx_bytes val = bx_r_bytes(&body);
+			if (tag) {
+				bx_w_raw(&out, key.ptr, key.len);
+				bx_w_u8(&out, '=');
+			}
+			bx_w_raw(&out, val.ptr, val.len);
+			bx_w_u8(&out, ';');
+		}
+		if (!bx_r_end(&body))
+			return "malformed batch";
+		bx_w_u8(&out, '|');
+	}
+	if (!bx_r_end(&r))
+		return "malformed response";
+	bx_w_u8(&out, 0);
+	return (const char *)out.ptr;
+}
+
+static bx_bytes first_char(void *ctx, bx_item it) { return bx_slice(it.value, 0, 1); }
+static bool not_drop(void *ctx, bx_item it) { return !bx_eq(it.value, "drop"); }
+static bx_bytes longer(void *ctx, bx_bytes acc, bx_bytes v) { return v.len > acc.len ? v : acc; }
+
+static bx_bytes counting(void *ctx, bx_bytes key, bx_state *st, bx_bytes v) {
+	if (bx_eq(v, "reset")) {
+		bx_state_clear(st);
+		return bx_str("0");
+	}
+	bx_state_set_i64(st, bx_state_i64(st) + 1);
+	return bx_itoa(bx_state_i64(st));
+}
+
+static bx_bytes empty(void *ctx) { return bx_str(""); }
+static bx_bytes append_comma(void *ctx, bx_bytes acc, bx_bytes v) { return bx_fmt("%.*s%.*s,", (int)acc.len, (const char *)acc.ptr, (int)v.len, (const char *)v.ptr); }
+
+static void explode(void *ctx, bx_item it, bx_items *out) {
+	if (bx_eq(it.value, "bad"))
+		bx_fail("bad %s", "x");
+	bx_push_value(out, it.value);
+	bx_push_value(out, it.value);
+}
+
+static bx_flow *lib_flow(void *ctx, const bx_args *a) {
+	bx_flow *f = bx_dataflow("lib");
+	bx_stream s = bx_input(f, "inp", bx_stdin_source());
+	s = bx_flat_map("twice", s, explode, NULL);
+	s = bx_key_on("key", s, first_char, NULL);
+	s = bx_filter("keep", s, not_drop, NULL);
+	s = bx_reduce_final("longest", s, longer, NULL);
+	s = bx_stateful_map("sm", s, counting, NULL);
+	s = bx_fold_final("fold", s, empty, append_comma, NULL);
+	bx_output("out", s, bx_stdout_sink());
+	return f;
+}
+
+static void test_library(void) {
+	bx_reset_native();
+	bx_register("lib", lib_flow, NULL, "");
+	bx_bytes graph = call_hex("02 03 6c 69 62 00");
+	CHECK(graph.ptr[0] == 0);
+	static const char *const ids[] = {"lib.twice.flat_map_batch", "lib.key.map.flat_map_batch",
+	                                  "lib.keep.flat_map.flat_map_batch", "lib.longest.pre_reduce",
+	                                  "lib.longest.fold_final.stateful.stateful_batch",
+	                                  "lib.sm.stateful_flat_map.stateful.stateful_batch", "lib.fold.stateful.stateful_batch"};
+	for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
+		if (!memmem(graph.ptr, graph.len, ids[i], strlen(ids[i])))
+			fprintf(stderr, "  no step %s in the graph\n", ids[i]), failures++;
+	/* steps: 0 inp, 1 twice, 2 key, 3 keep, 4 pre_reduce, 5 longest, 6 sm, 7 fold, 8 out */
+	CHECK_BYTES(call_hex("03 01 04 01 02 03 04"), "00");
+	CHECK_STR(outputs(call(CHAIN(1, "apple", "drop", "banana", "ax"))), "a=apple;b=banana;|");
+	/* reduce_final keeps the first value, then reduces */
+	CHECK_STR(updates(call_hex("05 05 00 02 0c 02 61 03 61 62 63 02 61 03 78 79 7a")), "|");
+	CHECK_STR(updates(call_hex("07 05 00")), "a=abc;|a:1:0;");
+	/* stateful_map: a cleared state starts again with the next value, and
+	 * a key left without state is discarded */
+	CHECK_STR(updates(call(BATCH_AT(6, "k", "a", "k", "reset", "k", "b"))), "k=1;k=0;k=1;|");
+	CHECK_STR(updates(call(BATCH_AT(6, "k", "reset"))), "k=0;|k:1:0;");
+	/* fold_final: the accumulator from init, emitted at eof */
+	CHECK_STR(updates(call_hex("05 07 00 02 08 02 6b 01 78 02 6b 01 79")), "|");
+	CHECK_STR(updates(call_hex("07 07 00")), "k=x,y,;|k:1:0;");
+	/* bx_fail in a chain step names the mapper and the step, no key */
+	bx_trap_hook = on_trap;
+	if (!setjmp(trapped)) {
+		call(CHAIN(1, "ok", "bad"));
+		CHECK(!"bx_fail returned");
+	}
+	bx_trap_hook = NULL;
+	CHECK(bx_equal(bx_last_error_native(),
+	               bx_error_info_native(bx_str("error calling mapper in step lib.twice.flat_map_batch: bad x"), 2, false,
+	                                    bx_str(""))));
+}
+
 int main(void) {
 	test_codec();
 	test_error_info();
@@ -621,6 +760,7 @@ int main(void) {
 	test_parts();
 	test_count_final();
 	test_connectors();
+	test_library();
 	if (failures) {
 		fprintf(stderr, "FAIL: %d check(s) failed\n", failures);
 		return 1;
