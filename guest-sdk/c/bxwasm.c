@@ -18,6 +18,19 @@
 #define BX_EXPORT(name)
 #endif
 
+/* Unaligned little-endian loads (one instruction each in wasm). */
+static inline uint64_t load64(const uint8_t *p) {
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static inline uint32_t load32(const uint8_t *p) {
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return v;
+}
+
 enum { OP_LIST_FLOWS = 1, OP_BUILD, OP_FUSE, OP_RUN_CHAIN, OP_STATEFUL_BATCH, OP_NOTIFY, OP_EOF,
        OP_SNAPSHOT, OP_RESTORE, OP_LIST_PARTS, OP_BUILD_PART, OP_NEXT_BATCH, OP_WRITE_BATCH,
        OP_PART_SNAPSHOT, OP_CLOSE_PART };
@@ -213,18 +226,6 @@ const char *bx_cstr_of(bx_bytes b) {
 
 bx_bytes bx_str(const char *s) { return (bx_bytes){(const uint8_t *)s, s ? strlen(s) : 0}; }
 
-static inline uint64_t load64(const uint8_t *p) {
-	uint64_t v;
-	memcpy(&v, p, 8);
-	return v;
-}
-
-static inline uint32_t load32(const uint8_t *p) {
-	uint32_t v;
-	memcpy(&v, p, 4);
-	return v;
-}
-
 /* same compares n bytes with whole-word loads, overlapping at the end, and
  * no loop for short keys (wasi-libc's memcmp goes byte by byte). */
 static inline bool same(const uint8_t *a, const uint8_t *b, size_t n) {
@@ -263,9 +264,24 @@ bx_bytes bx_trim(bx_bytes b) {
 	return b;
 }
 
+/* lower8 lower-cases the ASCII letters of 8 bytes at once. */
+static inline uint64_t lower8(uint64_t x) {
+	const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+	uint64_t seven = x & ~high;                   /* each byte's low 7 bits */
+	uint64_t ge_a = seven + (0x80 - 'A') * ones;  /* high bit: >= 'A' */
+	uint64_t gt_z = seven + (0x7f - 'Z') * ones;  /* high bit: > 'Z' */
+	uint64_t upper = (ge_a ^ gt_z) & ~x & high;   /* in 'A'..'Z' and ASCII */
+	return x | (upper >> 2);
+}
+
 bx_bytes bx_lower(bx_bytes b) {
 	uint8_t *p = bx_alloc(b.len);
-	for (size_t i = 0; i < b.len; i++) {
+	size_t i = 0;
+	for (; i + 8 <= b.len; i += 8) {
+		uint64_t v = lower8(load64(b.ptr + i));
+		memcpy(p + i, &v, 8);
+	}
+	for (; i < b.len; i++) {
 		uint8_t c = b.ptr[i];
 		p[i] = (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
 	}

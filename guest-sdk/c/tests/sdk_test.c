@@ -166,6 +166,16 @@ static void test_codec(void) {
 	CHECK(!bx_parse_i64(bx_str("1 "), &v) && !bx_parse_i64(bx_str("-"), &v) && !bx_parse_i64(bx_str(""), &v));
 	CHECK(bx_eq(bx_trim(bx_str(" \t x y\r\n")), "x y"));
 	CHECK(bx_eq(bx_itoa(-1234), "-1234") && bx_eq(bx_itoa(0), "0"));
+	/* bx_lower (eight bytes at a time): every byte value, at every offset */
+	for (size_t off = 0; off < 9; off++) {
+		uint8_t in[256 + 9];
+		for (int c = 0; c < 256; c++)
+			in[off + (size_t)c] = (uint8_t)c;
+		bx_bytes low = bx_lower((bx_bytes){in + off, 256});
+		for (int c = 0; c < 256; c++)
+			if (low.ptr[c] != ((c >= 'A' && c <= 'Z') ? c + 32 : c))
+				fprintf(stderr, "  bx_lower(%d) = %d at offset %zu\n", c, low.ptr[c], off), failures++;
+	}
 
 	/* bx_equal (word loads, overlapping at the end): every length, a
 	 * difference at every position */
