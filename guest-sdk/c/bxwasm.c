@@ -254,7 +254,10 @@ bx_bytes bx_slice(bx_bytes b, size_t from, size_t to) {
 	return (bx_bytes){b.ptr + from, to - from};
 }
 
-static bool is_space(uint8_t c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
+/* ascii_space marks the ASCII whitespace bytes: one load per byte. */
+static const uint8_t ascii_space[256] = {['\t'] = 1, ['\n'] = 1, ['\v'] = 1, ['\f'] = 1, ['\r'] = 1, [' '] = 1};
+
+static inline bool is_space(uint8_t c) { return ascii_space[c]; }
 
 bx_bytes bx_trim(bx_bytes b) {
 	while (b.len && is_space(b.ptr[0]))
@@ -299,15 +302,21 @@ bool bx_cut(bx_bytes b, uint8_t sep, bx_bytes *left, bx_bytes *right) {
 }
 
 void bx_push_fields(bx_items *out, bx_bytes b) {
-	size_t i = 0;
-	while (i < b.len) {
-		while (i < b.len && is_space(b.ptr[i]))
-			i++;
-		size_t start = i;
-		while (i < b.len && !is_space(b.ptr[i]))
-			i++;
-		if (i > start)
-			bx_push_value(out, (bx_bytes){b.ptr + start, i - start});
+	const uint8_t *p = b.ptr, *end = b.ptr + b.len;
+	while (p < end) {
+		while (p < end && ascii_space[*p])
+			p++;
+		const uint8_t *start = p;
+		while (p < end && !ascii_space[*p])
+			p++;
+		if (p > start) {
+			if (out->len == out->cap)
+				items_grow(out, out->len + 1);
+			bx_item *it = &out->v[out->len++];
+			it->key = (bx_bytes){NULL, 0};
+			it->value = (bx_bytes){start, (size_t)(p - start)};
+			it->has_key = false;
+		}
 	}
 }
 

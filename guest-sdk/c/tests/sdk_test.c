@@ -166,6 +166,10 @@ static void test_codec(void) {
 	CHECK(!bx_parse_i64(bx_str("1 "), &v) && !bx_parse_i64(bx_str("-"), &v) && !bx_parse_i64(bx_str(""), &v));
 	CHECK(bx_eq(bx_trim(bx_str(" \t x y\r\n")), "x y"));
 	CHECK(bx_eq(bx_itoa(-1234), "-1234") && bx_eq(bx_itoa(0), "0"));
+	bx_items words = {0};
+	bx_push_fields(&words, bx_str(" a\tbb\n\vc\f\rd  e\x85"));
+	CHECK(words.len == 5 && bx_eq(words.v[0].value, "a") && bx_eq(words.v[1].value, "bb") &&
+	      bx_eq(words.v[3].value, "d") && bx_eq(words.v[4].value, "e\x85") && !words.v[4].has_key);
 	/* bx_lower (eight bytes at a time): every byte value, at every offset */
 	for (size_t off = 0; off < 9; off++) {
 		uint8_t in[256 + 9];
