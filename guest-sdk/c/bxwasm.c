@@ -1783,9 +1783,8 @@ static const bx_logic reduce_logic = {NULL, reduce_batch, NULL, final_eof, NULL,
 
 /* pre_map finds the output index of each distinct key of a batch. */
 typedef struct pre_map {
-	uint32_t *tab;
+	uint64_t *tab; /* hash tag << 32 | index + 1; 0 is empty */
 	size_t mask;
-	uint64_t *hashes;
 } pre_map;
 
 /* pre_last is the number of distinct keys of the last batch: the table
@@ -1794,8 +1793,8 @@ typedef struct pre_map {
 static size_t pre_last;
 
 static void pre_alloc(pre_map *m, size_t cap) {
-	m->tab = bx_alloc(cap * sizeof(uint32_t));
-	memset(m->tab, 0, cap * sizeof(uint32_t));
+	m->tab = bx_alloc(cap * sizeof(uint64_t));
+	memset(m->tab, 0, cap * sizeof(uint64_t));
 	m->mask = cap - 1;
 }
 
@@ -1804,41 +1803,46 @@ static void pre_init(pre_map *m, size_t n) {
 	while (cap < pre_last * 2 && cap < n * 2)
 		cap *= 2;
 	pre_alloc(m, cap);
-	m->hashes = bx_alloc((n ? n : 1) * sizeof(uint64_t));
 }
 
 /* pre_grow doubles the table and puts the keys back. */
-static void pre_grow(pre_map *m, size_t len) {
-	pre_alloc(m, (m->mask + 1) * 2);
-	for (size_t i = 0; i < len; i++) {
-		size_t j = m->hashes[i] & m->mask;
+static void pre_grow(pre_map *m) {
+	uint64_t *old = m->tab;
+	size_t n = m->mask + 1;
+	pre_alloc(m, n * 2);
+	for (size_t i = 0; i < n; i++) {
+		if (!old[i])
+			continue;
+		size_t j = (old[i] >> 32) & m->mask;
 		while (m->tab[j])
 			j = (j + 1) & m->mask;
-		m->tab[j] = (uint32_t)i + 1;
+		m->tab[j] = old[i];
 	}
 }
 
 static void pre_done(const bx_items *o0) { pre_last = o0->len; }
 
 /* pre_index returns the index of it's key in o0, appending it if new (o0
- * has room for every item of the batch). */
-static inline uint32_t pre_index(pre_map *m, bx_items *o0, bx_item it, bool *fresh) {
-	uint64_t h = hash_bytes(it.key.ptr, it.key.len);
-	for (size_t j = h & m->mask;; j = (j + 1) & m->mask) {
-		uint32_t t = m->tab[j];
+ * has room for every item of the batch). The tag in the table spares a
+ * look at the items for most other keys. */
+static inline __attribute__((always_inline)) uint32_t pre_index(pre_map *m, bx_items *o0, const bx_item *it,
+                                                                bool *fresh) {
+	uint64_t tag = hash_bytes(it->key.ptr, it->key.len) >> 32;
+	for (size_t j = tag & m->mask;; j = (j + 1) & m->mask) {
+		uint64_t t = m->tab[j];
 		if (!t) {
 			uint32_t i = (uint32_t)o0->len;
-			m->tab[j] = i + 1;
-			m->hashes[i] = h;
-			o0->v[o0->len++] = it;
+			m->tab[j] = tag << 32 | (i + 1);
+			o0->v[o0->len++] = *it;
 			*fresh = true;
 			if (o0->len * 2 > m->mask + 1)
-				pre_grow(m, o0->len);
+				pre_grow(m);
 			return i;
 		}
-		if (m->hashes[t - 1] == h && bx_equal(o0->v[t - 1].key, it.key)) {
+		uint32_t i = (uint32_t)t - 1;
+		if ((t >> 32) == tag && bx_equal(o0->v[i].key, it->key)) {
 			*fresh = false;
-			return t - 1;
+			return i;
 		}
 	}
 }
@@ -1851,7 +1855,7 @@ static void pre_group(const bx_item *in, size_t n, bx_items *o0, uint32_t *idx) 
 	*o0 = items_with(n);
 	bool fresh;
 	for (size_t i = 0; i < n; i++)
-		idx[i] = pre_index(&m, o0, in[i], &fresh);
+		idx[i] = pre_index(&m, o0, &in[i], &fresh);
 	pre_done(o0);
 }
 
@@ -1936,7 +1940,7 @@ static void run_count_fused(step *st, const bx_item *in, size_t n, bx_items *o0)
 	bool fresh;
 	for (size_t i = 0; i < n; i++) {
 		bx_item it = {fn ? fn(st->ctx, in[i]) : in[i].value, {one_varint, 1}, true};
-		uint32_t j = pre_index(&m, o0, it, &fresh);
+		uint32_t j = pre_index(&m, o0, &it, &fresh);
 		sum[j] = fresh ? 1 : sum[j] + 1;
 	}
 	pre_done(o0);

@@ -513,6 +513,9 @@ static void test_parts(void) {
 	CHECK(is_error(call_hex("0d 01 01 00 00"), "the host runs this connector"));
 }
 
+static bx_bytes chain_req(uint32_t chain, const char *const *vals, size_t n);
+static const char *outputs(bx_bytes resp);
+
 /* ---- count_final: fused in one chain, or one step per chain --------------------- */
 
 static bx_bytes value_key(void *ctx, bx_item it) { return it.value; }
@@ -542,6 +545,18 @@ static void test_count_final(void) {
 	            "00 01 03 0c 02 61 01 02 02 62 01 02 02 61 01 02");
 	CHECK_BYTES(call_hex("04 03 00 01 03 0c 02 61 01 02 02 62 01 02 02 61 01 02"),
 	            "00 01 02 08 02 61 01 04 02 62 01 02");
+	/* many distinct keys in one batch (the table grows): first-seen order */
+	const char *vals[600];
+	for (int i = 0; i < 600; i++)
+		vals[i] = bx_cstr_of(bx_fmt("v%d", i % 300));
+	const char *got = outputs(call(chain_req(1, vals, 600)));
+	bx_writer want = {0};
+	for (int i = 0; i < 300; i++) {
+		bx_bytes one = bx_fmt("v%d=\x04;", i);
+		bx_w_raw(&want, one.ptr, one.len);
+	}
+	bx_w_raw(&want, "|", 2);
+	CHECK_STR(got, (const char *)want.ptr);
 	/* the stateful sum adds the partial counts and emits them at eof */
 	CHECK_STR(updates(call_hex("05 03 00 02 08 02 61 01 04 02 61 01 02")), "|");
 	CHECK_STR(updates(call_hex("07 03 00")), "a=\x06;|a:1:0;");
