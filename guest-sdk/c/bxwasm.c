@@ -301,23 +301,58 @@ bool bx_cut(bx_bytes b, uint8_t sep, bx_bytes *left, bx_bytes *right) {
 	return true;
 }
 
+/* space8 marks (0x80) each ASCII whitespace byte of 8 bytes. */
+static inline uint64_t space8(uint64_t x) {
+	const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull, low = ~high;
+	uint64_t y = x | high; /* no borrow crosses a byte below */
+	uint64_t ctrl = (y - 0x09 * ones) & ~(y - 0x0e * ones); /* \t \n \v \f \r */
+	uint64_t v = x ^ (0x20 * ones);                         /* zero where ' ' */
+	uint64_t blank = ~(((v & low) + low) | v);
+	return (ctrl | blank) & ~x & high;
+}
+
+static inline void push_word(bx_items *out, const uint8_t *start, const uint8_t *end) {
+	if (out->len == out->cap)
+		items_grow(out, out->len + 1);
+	bx_item *it = &out->v[out->len++];
+	it->key = (bx_bytes){NULL, 0};
+	it->value = (bx_bytes){start, (size_t)(end - start)};
+	it->has_key = false;
+}
+
+/* bx_push_fields finds word boundaries eight bytes at a time: a mask of
+ * the whitespace bytes, and a count of trailing zeros per boundary. */
 void bx_push_fields(bx_items *out, bx_bytes b) {
-	const uint8_t *p = b.ptr, *end = b.ptr + b.len;
-	while (p < end) {
-		while (p < end && ascii_space[*p])
-			p++;
-		const uint8_t *start = p;
-		while (p < end && !ascii_space[*p])
-			p++;
-		if (p > start) {
-			if (out->len == out->cap)
-				items_grow(out, out->len + 1);
-			bx_item *it = &out->v[out->len++];
-			it->key = (bx_bytes){NULL, 0};
-			it->value = (bx_bytes){start, (size_t)(p - start)};
-			it->has_key = false;
+	const uint64_t high = 0x8080808080808080ull;
+	const uint8_t *p = b.ptr, *start = NULL;
+	size_t i = 0, n = b.len;
+	bool in_word = false;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t sp = space8(load64(p + i)), from = ~0ull;
+		for (;;) {
+			uint64_t edge = (in_word ? sp : ~sp & high) & from;
+			if (!edge)
+				break;
+			unsigned k = (unsigned)__builtin_ctzll(edge) >> 3;
+			if (in_word)
+				push_word(out, start, p + i + k);
+			else
+				start = p + i + k;
+			in_word = !in_word;
+			from = ~0ull << (8 * k);
 		}
 	}
+	for (; i < n; i++) {
+		if (ascii_space[p[i]] == in_word) {
+			if (in_word)
+				push_word(out, start, p + i);
+			else
+				start = p + i;
+			in_word = !in_word;
+		}
+	}
+	if (in_word)
+		push_word(out, start, p + n);
 }
 
 bool bx_parse_i64(bx_bytes b, int64_t *out) {

@@ -170,6 +170,34 @@ static void test_codec(void) {
 	bx_push_fields(&words, bx_str(" a\tbb\n\vc\f\rd  e\x85"));
 	CHECK(words.len == 5 && bx_eq(words.v[0].value, "a") && bx_eq(words.v[1].value, "bb") &&
 	      bx_eq(words.v[3].value, "d") && bx_eq(words.v[4].value, "e\x85") && !words.v[4].has_key);
+	/* bx_push_fields (eight bytes at a time) against a byte-by-byte split
+	 * of random text of spaces, controls, letters and high bytes */
+	static const uint8_t alphabet[] = {' ', '\t', '\n', '\v', '\f', '\r', 'a', 'Z', 0x00, 0x08, 0x0e, 0x1f, 0x21, 0x85, 0xa0, 0xff};
+	srand(1);
+	for (int round = 0; round < 2000; round++) {
+		uint8_t text[40];
+		size_t n = (size_t)(rand() % 40);
+		for (size_t i = 0; i < n; i++)
+			text[i] = alphabet[rand() % (int)sizeof alphabet];
+		bx_items got = {0};
+		bx_push_fields(&got, (bx_bytes){text, n});
+		size_t w = 0, i = 0;
+		bool ok = true;
+		while (i < n) {
+			while (i < n && (text[i] == ' ' || (text[i] >= 9 && text[i] <= 13)))
+				i++;
+			size_t s0 = i;
+			while (i < n && !(text[i] == ' ' || (text[i] >= 9 && text[i] <= 13)))
+				i++;
+			if (i > s0)
+				ok = ok && w < got.len && got.v[w].value.ptr == text + s0 && got.v[w].value.len == i - s0, w++;
+		}
+		if (!ok || w != got.len) {
+			failures++;
+			show("bx_push_fields splits wrongly", (bx_bytes){text, n});
+			break;
+		}
+	}
 	/* bx_lower (eight bytes at a time): every byte value, at every offset */
 	for (size_t off = 0; off < 9; off++) {
 		uint8_t in[256 + 9];
