@@ -807,6 +807,44 @@ static void test_library(void) {
 	                                    bx_str(""))));
 }
 
+/* ---- random requests never crash the dispatcher ---------------------------------- */
+
+/* well_formed reports whether a response is status 0, or status 1 with an
+ * ErrorInfo that decodes exactly. */
+static bool well_formed(bx_bytes resp) {
+	if (resp.len == 0)
+		return false;
+	return resp.ptr[0] == 0 || (resp.ptr[0] == 1 && *error_message(resp));
+}
+
+static void test_random_requests(void) {
+	bx_reset_native();
+	bx_register("lib", lib_flow, NULL, "");
+	bx_register("ts", testing_flow, NULL, "");
+	bx_register("t", stateful_flow, NULL, "");
+	srand(2);
+	static const char *const builds[] = {"02 03 6c 69 62 00", "02 02 74 73 00", "02 01 74 00"};
+	for (int round = 0; round < 30000; round++) {
+		if (round % 1000 == 0) {
+			CHECK(call_hex(builds[(round / 1000) % 3]).ptr[0] == 0);
+			call_hex("03 01 04 01 02 03 04");
+		}
+		uint8_t req[48];
+		size_t n = 1 + (size_t)(rand() % 47);
+		req[0] = (uint8_t)(rand() % 17);
+		for (size_t i = 1; i < n; i++) {
+			int r = rand() % 8;
+			req[i] = r < 5 ? (uint8_t)(rand() % 4) : r < 7 ? (uint8_t)(rand() % 0x80) : (uint8_t)rand();
+		}
+		bx_bytes resp = bx_dispatch_native(req, n);
+		if (!well_formed(resp)) {
+			failures++;
+			show("request with a bad response", (bx_bytes){req, n});
+			break;
+		}
+	}
+}
+
 int main(void) {
 	test_codec();
 	test_error_info();
@@ -818,6 +856,7 @@ int main(void) {
 	test_count_final();
 	test_connectors();
 	test_library();
+	test_random_requests();
 	if (failures) {
 		fprintf(stderr, "FAIL: %d check(s) failed\n", failures);
 		return 1;
