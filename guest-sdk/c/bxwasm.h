@@ -237,7 +237,8 @@ bx_source bx_testing_source(bx_flow *f, const bx_bytes *values, size_t n, size_t
 /* ---- stateful logic --------------------------------------------------- */
 
 /* The state of one key: SDK-owned bytes that survive calls. Change it only
- * with the bx_state_* functions. */
+ * with the bx_state_* functions; a pointer into it (ptr, or what
+ * bx_state_resize returns) is valid until the next change. */
 typedef struct bx_state {
 	uint8_t *ptr;
 	size_t len, cap;
