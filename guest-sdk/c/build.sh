@@ -16,11 +16,23 @@ sdk=$(cd "$(dirname "$0")" && pwd)
 CC=${CC:-clang}
 
 if ! command -v "$CC" >/dev/null 2>&1; then
-	echo "$0: $CC not found; install it: apt-get install clang lld wasi-libc libclang-rt-14-dev-wasm32" >&2
+	echo "$0: $CC not found; install: apt-get install clang lld wasi-libc libclang-rt-14-dev-wasm32" >&2
 	exit 1
 fi
 if ! command -v wasm-ld >/dev/null 2>&1 && ! command -v wasm-ld-14 >/dev/null 2>&1; then
 	echo "$0: wasm-ld not found; install it: apt-get install lld" >&2
+	exit 1
+fi
+
+pkgs="clang lld wasi-libc libclang-rt-14-dev-wasm32"
+reactor=$("$CC" --target=wasm32-wasi -print-file-name=crt1-reactor.o 2>/dev/null || true)
+if [ ! -f "$reactor" ]; then
+	echo "$0: wasi-libc for wasm32-wasi not found ($CC finds no crt1-reactor.o); install: apt-get install $pkgs" >&2
+	exit 1
+fi
+builtins=$("$CC" --target=wasm32-wasi -print-libgcc-file-name 2>/dev/null || true)
+if [ ! -f "$builtins" ]; then
+	echo "$0: the compiler runtime for wasm32 is missing ($builtins); install: apt-get install $pkgs" >&2
 	exit 1
 fi
 
@@ -41,10 +53,7 @@ mkdir -p "$(dirname "$out")"
 # -mexec-model=reactor: _initialize runs wasi-libc's constructors (so no
 # -nostartfiles); -Wl,--strip-debug and -g0: no debug information.
 # shellcheck disable=SC2086
-if ! "$CC" --target=wasm32-wasi -mexec-model=reactor -O2 -g0 -std=c11 \
+"$CC" --target=wasm32-wasi -mexec-model=reactor -O2 -g0 -std=c11 \
 	-Wall -Wextra -Wno-unused-parameter \
 	-I"$sdk" "$sdk/bxwasm.c" $files \
-	-Wl,--strip-debug -o "$out"; then
-	echo "$0: build failed; if the error names wasi-libc or libclang_rt.builtins-wasm32.a, install: apt-get install clang lld wasi-libc libclang-rt-14-dev-wasm32" >&2
-	exit 1
-fi
+	-Wl,--strip-debug -o "$out"
