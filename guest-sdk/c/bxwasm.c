@@ -1211,20 +1211,29 @@ bx_stream bx_inspect_debug(const char *id, bx_stream up, bx_inspect_fn inspector
 /* kent is one key of a stateful step: its state and what the runtime
  * tracks about it. One allocation per key, key bytes at the end. */
 typedef struct kent {
-	uint64_t hash, seq, batch;
+	struct kent *prev, *next; /* in the order the keys were built */
+	uint64_t hash, batch;
 	int64_t notify; /* the notify_at last reported (0: none) */
 	uint32_t group, keylen;
 	bx_state st;
 	uint8_t key[];
 } kent;
 
+/* kslot is a slot of the key table: the key's hash tag beside its entry,
+ * so a probe looks at other keys' entries only when the tags match. */
+typedef struct kslot {
+	uint32_t tag;
+	kent *e;
+} kslot;
+
 struct srt {
 	step *st;
 	const bx_logic *lg;
 	void *ctx;
-	kent **tab;
+	kslot *tab;
 	size_t cap, n;
-	uint64_t seq, batches;
+	kent *first, *last; /* every key, in building order (on_eof's order) */
+	uint64_t batches;
 	kent **groups;
 	size_t ngroups, capgroups;
 	uint32_t *counts;
@@ -1254,31 +1263,32 @@ static uint64_t hash_bytes(const uint8_t *p, size_t n) {
 	return h ^ (h >> 32);
 }
 
-static kent **srt_slot(srt *rt, bx_bytes key, uint64_t h) {
+static kslot *srt_slot(srt *rt, bx_bytes key, uint64_t h) {
 	size_t mask = rt->cap - 1;
+	uint32_t tag = (uint32_t)(h >> 32);
 	for (size_t i = h & mask;; i = (i + 1) & mask) {
-		kent *e = rt->tab[i];
-		if (!e || (e->hash == h && e->keylen == key.len && same(e->key, key.ptr, key.len)))
-			return &rt->tab[i];
+		kslot *sl = &rt->tab[i];
+		if (!sl->e || (sl->tag == tag && sl->e->keylen == key.len && same(sl->e->key, key.ptr, key.len)))
+			return sl;
 	}
 }
 
 static kent *srt_find(srt *rt, bx_bytes key, uint64_t h) {
 	if (!rt->n)
 		return NULL;
-	return *srt_slot(rt, key, h);
+	return srt_slot(rt, key, h)->e;
 }
 
 static void srt_grow(srt *rt) {
 	size_t old = rt->cap;
-	kent **tab = rt->tab;
+	kslot *tab = rt->tab;
 	rt->cap = old ? old * 2 : 64;
-	rt->tab = xmalloc(rt->cap * sizeof(kent *));
-	memset(rt->tab, 0, rt->cap * sizeof(kent *));
+	rt->tab = xmalloc(rt->cap * sizeof(kslot));
+	memset(rt->tab, 0, rt->cap * sizeof(kslot));
 	for (size_t i = 0; i < old; i++) {
-		if (tab[i]) {
-			size_t mask = rt->cap - 1, j = tab[i]->hash & mask;
-			while (rt->tab[j])
+		if (tab[i].e) {
+			size_t mask = rt->cap - 1, j = tab[i].e->hash & mask;
+			while (rt->tab[j].e)
 				j = (j + 1) & mask;
 			rt->tab[j] = tab[i];
 		}
@@ -1297,21 +1307,23 @@ static void state_free(bx_state *s) {
 
 /* srt_remove deletes a key (backward-shift deletion) and frees it. */
 static void srt_remove(srt *rt, kent *e) {
+	*(e->prev ? &e->prev->next : &rt->first) = e->next;
+	*(e->next ? &e->next->prev : &rt->last) = e->prev;
 	size_t mask = rt->cap - 1, i = e->hash & mask;
-	while (rt->tab[i] != e)
+	while (rt->tab[i].e != e)
 		i = (i + 1) & mask;
 	size_t j = i;
 	for (;;) {
-		rt->tab[i] = NULL;
+		rt->tab[i] = (kslot){0, NULL};
 		for (;;) {
 			j = (j + 1) & mask;
-			if (!rt->tab[j]) {
+			if (!rt->tab[j].e) {
 				rt->n--;
 				state_free(&e->st);
 				free(e);
 				return;
 			}
-			size_t k = rt->tab[j]->hash & mask;
+			size_t k = rt->tab[j].e->hash & mask;
 			if ((i <= j) ? (i < k && k <= j) : (i < k || k <= j))
 				continue;
 			break;
@@ -1333,8 +1345,10 @@ static kent *srt_new(srt *rt, bx_bytes key, uint64_t h) {
 		memcpy(e->key, key.ptr, key.len);
 	e->st.ptr = e->st.inl;
 	e->st.cap = sizeof e->st.inl;
-	e->seq = ++rt->seq;
-	*srt_slot(rt, key, h) = e;
+	e->prev = rt->last;
+	*(rt->last ? &rt->last->next : &rt->first) = e;
+	rt->last = e;
+	*srt_slot(rt, key, h) = (kslot){(uint32_t)(h >> 32), e};
 	rt->n++;
 	return e;
 }
@@ -1460,36 +1474,28 @@ static void srt_on_notify(srt *rt, const bx_bytes *keys, size_t n) {
 	}
 }
 
-static int by_seq(const void *a, const void *b) {
-	const kent *x = *(kent *const *)a, *y = *(kent *const *)b;
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
-}
-
+/* srt_on_eof calls on_eof for every key, in the order the keys were
+ * built (a key discarded meanwhile and built again counts as new). */
 static void srt_on_eof(srt *rt) {
-	kent **all = bx_alloc((rt->n ? rt->n : 1) * sizeof(kent *));
-	size_t n = 0;
-	for (size_t i = 0; i < rt->cap; i++)
-		if (rt->tab[i])
-			all[n++] = rt->tab[i];
-	qsort(all, n, sizeof(kent *), by_seq);
 	bx_items emit = items_with(16);
-	for (size_t i = 0; i < n; i++) {
+	for (kent *e = rt->first, *next; e; e = next) {
+		next = e->next;
 		bool discard = false;
 		if (rt->lg->on_eof) {
-			enter_key(rt->st, "on_eof", kkey(all[i]));
-			discard = rt->lg->on_eof(rt->ctx, kkey(all[i]), &all[i]->st, &emit);
+			enter_key(rt->st, "on_eof", kkey(e));
+			discard = rt->lg->on_eof(rt->ctx, kkey(e), &e->st, &emit);
 		}
-		srt_finish(rt, all[i], &emit, discard);
+		srt_finish(rt, e, &emit, discard);
 	}
 }
 
 static void srt_free(srt *rt) {
-	for (size_t i = 0; i < rt->cap; i++) {
-		if (rt->tab[i]) {
-			state_free(&rt->tab[i]->st);
-			free(rt->tab[i]);
-		}
+	for (kent *e = rt->first, *next; e; e = next) {
+		next = e->next;
+		state_free(&e->st);
+		free(e);
 	}
+	rt->first = rt->last = NULL;
 	free(rt->tab);
 	free(rt->groups);
 	free(rt->counts);

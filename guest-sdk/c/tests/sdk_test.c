@@ -476,6 +476,28 @@ static void test_stateful(void) {
 	CHECK_STR(updates(call(BATCH("c", "1"))), "c=c:1;|");
 	CHECK_STR(updates(call_hex("07 01 00")), "b=eof:99;c=eof:1;|b:1:0;c:1:0;");
 	CHECK_BYTES(call_hex("07 01 00"), "00 00 00 00");
+	/* eof follows building order, not the table's: 60 keys built in
+	 * descending order, the 30th discarded and built again last */
+	const char *kv[120];
+	for (int i = 0; i < 60; i++) {
+		kv[2 * i] = bx_cstr_of(bx_fmt("q%02d", 59 - i));
+		kv[2 * i + 1] = "1";
+	}
+	call(kv_batch_req(1, kv, 60));
+	call(BATCH("q30", "x"));
+	call(BATCH("q30", "2"));
+	const char *got = updates(call_hex("07 01 00")); /* resets the arena: build what to want after it */
+	bx_writer order = {0};
+	for (int i = 59; i >= 0; i--) {
+		if (i == 30)
+			continue;
+		bx_bytes one = bx_fmt("q%02d=eof:1;", i);
+		bx_w_raw(&order, one.ptr, one.len);
+	}
+	bx_w_raw(&order, "q30=eof:2;|", 11);
+	CHECK(strncmp(got, (const char *)order.ptr, order.len) == 0);
+	if (strncmp(got, (const char *)order.ptr, order.len) != 0)
+		fprintf(stderr, "  got  %.200s\n  want %.200s\n", got, (const char *)order.ptr);
 	/* bx_fail: the error info names the function, step and key (it also
 	 * prints the message on stderr, as in a real run) */
 	bx_trap_hook = on_trap;
