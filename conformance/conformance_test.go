@@ -44,6 +44,7 @@ type language struct {
 var languages = []language{
 	{"go", buildGo},
 	{"rust", buildWith("rust")},
+	{"c", buildWith("c")},
 	{"assemblyscript", buildWith("assemblyscript")},
 }
 
