@@ -2,6 +2,7 @@ package bx
 
 import (
 	"cmp"
+	"slices"
 	"time"
 )
 
@@ -69,7 +70,7 @@ func ReduceFinal[V any](id string, up *Stream[KV[V]], reducer func(V, V) V) *Str
 // reduceIn adds the steps of a reduce below the scopes of path.
 func reduceIn[V any](up *Stream[KV[V]], reducer func(V, V) V, path ...string) *Stream[KV[V]] {
 	return nested(up, path, func(in *Stream[KV[V]]) *Stream[KV[V]] {
-		pre := FlatMapBatch("pre_reduce", in, preReduce(reducer))
+		pre := appendBatch("pre_reduce", in, preReduce(reducer))
 		return batchLogicIn(pre, func(resume *V) StatefulBatchLogic[V, V, V] {
 			l := &reduceLogic[V]{reducer: reducer}
 			if resume != nil {
@@ -82,12 +83,12 @@ func reduceIn[V any](up *Stream[KV[V]], reducer func(V, V) V, path ...string) *S
 
 // preReduce reduces a batch per key, keeping the order in which keys are
 // first seen.
-func preReduce[V any](reducer func(V, V) V) func([]KV[V]) []KV[V] {
+func preReduce[V any](reducer func(V, V) V) func([]KV[V], []KV[V]) []KV[V] {
 	index := make(map[string]int) // reused: one instance runs one call at a time
 	last := 0                     // the previous batch's output size
-	return func(xs []KV[V]) []KV[V] {
+	return func(xs []KV[V], out []KV[V]) []KV[V] {
 		clear(index)
-		out := make([]KV[V], 0, min(len(xs), last+last/8))
+		out = slices.Grow(out, min(len(xs), last+last/8))
 		for _, kv := range xs {
 			if i, ok := index[kv.Key]; ok {
 				out[i].Value = reducer(out[i].Value, kv.Value)

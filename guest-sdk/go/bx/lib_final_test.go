@@ -160,10 +160,17 @@ func TestPreReduce(t *testing.T) {
 		{name: "empty", in: nil, want: nil},
 		{name: "first-seen key order", in: kvs(kv("b", 1), kv("a", 2), kv("b", 3), kv("c", 4), kv("a", 5)), want: strs("b=4", "a=7", "c=4")},
 	}
+	// Every case runs into a fresh slice and then into the slice the
+	// previous case returned, as a chain that reuses its buffers does.
+	var reused []KV[int]
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := fmtAll(sum(tt.in)); !slices.Equal(got, tt.want) {
-				t.Errorf("got %q, want %q", got, tt.want)
+			if got := fmtAll(sum(tt.in, nil)); !slices.Equal(got, tt.want) {
+				t.Errorf("fresh: got %q, want %q", got, tt.want)
+			}
+			reused = sum(tt.in, reused[:0])
+			if got := fmtAll(reused); !slices.Equal(got, tt.want) {
+				t.Errorf("reused: got %q, want %q", got, tt.want)
 			}
 		})
 	}
