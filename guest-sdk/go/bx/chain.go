@@ -11,6 +11,10 @@ import (
 type chain struct {
 	steps []*step
 	outs  []abi.Batch // reused response batches, one per output
+	// reuse[i] says the first output of steps[i] is only borrowed by what
+	// reads it; reuseIn the same of the decoded input.
+	reuse   []bool
+	reuseIn bool
 }
 
 // fuse declares a chain after checking that each step feeds the next.
@@ -34,6 +38,7 @@ func (d *dispatcher) fuse(r *abi.Reader) error {
 		ch.steps = append(ch.steps, st)
 	}
 	ch.outs = make([]abi.Batch, len(ch.steps[len(ch.steps)-1].outs))
+	ch.borrowing()
 	d.chains[q.Chain] = ch
 	return nil
 }
@@ -57,6 +62,22 @@ func (d *dispatcher) chainStep(i uint32, ch *chain) (*step, error) {
 	return st, nil
 }
 
+// borrowing works out, from the last step back, which slices of a run
+// are only borrowed: the last step's outputs go to the encoder, which
+// keeps nothing; any other slice goes to the next step, which may keep it
+// unless it borrows its input, and passes it on if it passes it.
+func (ch *chain) borrowing() {
+	n := len(ch.steps)
+	ch.reuse = make([]bool, n)
+	next := true // whether what the next step gets is only borrowed
+	for i := n - 1; i >= 0; i-- {
+		ch.reuse[i] = next
+		st := ch.steps[i]
+		next = st.borrows && (!st.passes || ch.reuse[i])
+	}
+	ch.reuseIn = next
+}
+
 // runChain runs a chain on a batch and returns one batch per output of
 // its last step.
 func (d *dispatcher) runChain(r *abi.Reader) error {
@@ -70,7 +91,7 @@ func (d *dispatcher) runChain(r *abi.Reader) error {
 	}
 	first := ch.steps[0]
 	cur = site{step: first}
-	vals, err := first.in.decode(q.Batch)
+	vals, err := first.in.decode(q.Batch, ch.reuseIn)
 	if err != nil {
 		return fmt.Errorf("decoding an item for step %s: %w", first.info.ID, err)
 	}
@@ -87,8 +108,9 @@ func (d *dispatcher) runChain(r *abi.Reader) error {
 // outputs.
 func (ch *chain) run(vals any, rc *runCtx) ([]abi.Batch, error) {
 	var other any
-	for _, st := range ch.steps {
+	for i, st := range ch.steps {
 		enterPart(st, st.what, "")
+		rc.reuse = ch.reuse[i]
 		vals, other = st.run(vals, rc)
 	}
 	last := ch.steps[len(ch.steps)-1]

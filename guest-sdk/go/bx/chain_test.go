@@ -2,6 +2,7 @@ package bx
 
 import (
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -217,4 +218,44 @@ func BenchmarkIdentityChain(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(items)), "ns/item")
+}
+
+// TestChainKeepsWhatUsersKeep runs two batches through a chain whose user
+// functions keep the slices and strings they are given, in one request
+// buffer overwritten between the calls as the guest's is: what a user
+// function kept from the first batch must still read as the first batch,
+// however the chain reuses its slices for steps that only borrow theirs.
+func TestChainKeepsWhatUsersKeep(t *testing.T) {
+	var keptIn, keptOut [][]string
+	var keptStrs []string
+	g := buildFlow(t, func() *Dataflow {
+		f := NewDataflow("k")
+		lines := Input("inp", f, FileSource("x"))
+		in := FlatMapBatch("in", lines, func(xs []string) []string { keptIn = append(keptIn, xs); return xs })
+		ids := Map("id", in, func(s string) string { keptStrs = append(keptStrs, s); return s })
+		looked := InspectDebug("look", ids, func(string, string, uint64, int) {})
+		out := FlatMapBatch("out", looked, func(xs []string) []string { keptOut = append(keptOut, xs); return xs })
+		Output("o", out, StdOutSink())
+		return f
+	})
+	var steps []uint32
+	for _, id := range []string{"k.in", "k.id.flat_map_batch", "k.look", "k.out"} {
+		steps = append(steps, stepIndex(t, g, id))
+	}
+	call(t, abi.OpFuse, &abi.FuseRequest{Chain: 1, Steps: steps})
+	first, second := []string{"a1", "a2", "a3"}, []string{"b1", "b2", "b3"}
+	req := request(abi.OpRunChain, &abi.ChainRequest{Chain: 1, Batch: batchOf(first...)})
+	for _, batch := range [][]string{first, second} {
+		copy(req, request(abi.OpRunChain, &abi.ChainRequest{Chain: 1, Batch: batchOf(batch...)}))
+		if resp := dispatch(req); resp[0] != byte(abi.StatusOK) {
+			t.Fatalf("chain failed: %q", resp)
+		}
+	}
+	want := [][]string{first, second}
+	if !reflect.DeepEqual(keptIn, want) || !reflect.DeepEqual(keptOut, want) {
+		t.Errorf("kept slices read %q at the input and %q at the output, want %q", keptIn, keptOut, want)
+	}
+	if wantStrs := append(slices.Clone(first), second...); !slices.Equal(keptStrs, wantStrs) {
+		t.Errorf("kept strings read %q, want %q", keptStrs, wantStrs)
+	}
 }

@@ -1,6 +1,7 @@
 package bx
 
 import (
+	"bytes"
 	"encoding"
 	"encoding/binary"
 	"encoding/json"
@@ -8,6 +9,8 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
+	"unsafe"
 
 	"github.com/bxwasm/bxwasm/guest-sdk/go/abi"
 )
@@ -21,6 +24,17 @@ var ErrDecode = errors.New("bx: cannot decode value")
 type valueCodec[T any] struct {
 	enc func(dst []byte, v T) ([]byte, error)
 	dec func(src []byte) (T, error)
+	// view decodes like dec from bytes that are never changed again, and
+	// may alias them (nil: it would copy anyway, use dec).
+	view func(src []byte) (T, error)
+}
+
+// viewer returns the codec's view, or dec if it has none.
+func (c valueCodec[T]) viewer() func(src []byte) (T, error) {
+	if c.view != nil {
+		return c.view
+	}
+	return c.dec
 }
 
 var (
@@ -48,9 +62,9 @@ func valueCodecOf[T any]() valueCodec[T] {
 func builtinCodec(t reflect.Type) any {
 	switch t {
 	case reflect.TypeFor[string]():
-		return valueCodec[string]{enc: encString, dec: decString}
+		return valueCodec[string]{enc: encString, dec: decString, view: viewString}
 	case reflect.TypeFor[[]byte]():
-		return valueCodec[[]byte]{enc: encBytes, dec: decBytes}
+		return valueCodec[[]byte]{enc: encBytes, dec: decBytes, view: viewBytes}
 	case reflect.TypeFor[bool]():
 		return valueCodec[bool]{enc: encBool, dec: decBool}
 	case reflect.TypeFor[float64]():
@@ -90,10 +104,20 @@ func intCodec(t reflect.Type) any {
 func encString(dst []byte, v string) ([]byte, error) { return append(dst, v...), nil }
 func decString(src []byte) (string, error)           { return string(src), nil }
 
+// viewString makes a string of src without copying; src must never
+// change again.
+func viewString(src []byte) (string, error) {
+	return unsafe.String(unsafe.SliceData(src), len(src)), nil
+}
+
 func encBytes(dst []byte, v []byte) ([]byte, error) { return append(dst, v...), nil }
 
 // decBytes copies: the source aliases a buffer the next call reuses.
 func decBytes(src []byte) ([]byte, error) { return append([]byte{}, src...), nil }
+
+// viewBytes returns src capped at its length, so an append copies instead
+// of writing over the next item.
+func viewBytes(src []byte) ([]byte, error) { return src[:len(src):len(src)], nil }
 
 func encBool(dst []byte, v bool) ([]byte, error) {
 	if v {
@@ -207,11 +231,17 @@ func jsonCodec[T any]() valueCodec[T] {
 // values have no key; KV[V] puts Key in the item key and Value through V's
 // codec. One itemCodec is built per stream (newItemCodec).
 type itemCodec[T any] struct {
-	keyed   bool
-	key     func(v *T) string
-	enc     func(dst []byte, v *T) ([]byte, error)
-	dec     func(key, val []byte) (T, error)
+	keyed bool
+	key   func(v *T) string
+	enc   func(dst []byte, v *T) ([]byte, error)
+	dec   func(key, val []byte) (T, error)
+	// view decodes like dec from bytes never changed again, aliasing them;
+	// views says it saves copies, so that a batch is worth copying whole
+	// (once) and viewing item by item.
+	view    func(key, val []byte) (T, error)
+	views   bool
 	scratch []byte
+	buf     []T // decoded values, reused when they are only borrowed
 }
 
 // kvCoder is implemented by every KV[V]: it builds the item codec of
@@ -226,9 +256,12 @@ func newItemCodec[T any]() *itemCodec[T] {
 		}
 	}
 	vc := valueCodecOf[T]()
+	view := vc.viewer()
 	return &itemCodec[T]{
-		enc: func(dst []byte, v *T) ([]byte, error) { return vc.enc(dst, *v) },
-		dec: func(_, val []byte) (T, error) { return vc.dec(val) },
+		enc:   func(dst []byte, v *T) ([]byte, error) { return vc.enc(dst, *v) },
+		dec:   func(_, val []byte) (T, error) { return vc.dec(val) },
+		view:  func(_, val []byte) (T, error) { return view(val) },
+		views: vc.view != nil,
 	}
 }
 
@@ -269,17 +302,44 @@ func (c *itemCodec[T]) decodeItem(key []byte, hasKey bool, val []byte) (T, error
 	return c.dec(key, val)
 }
 
-// decode reads a whole batch into a []T, boxed for the chain runner.
-func (c *itemCodec[T]) decode(b abi.Batch) (any, error) {
-	return c.decodeSlice(b)
+// viewItem is decodeItem with the codec's view.
+func (c *itemCodec[T]) viewItem(key []byte, hasKey bool, val []byte) (T, error) {
+	if c.keyed && !hasKey {
+		var zero T
+		return zero, fmt.Errorf("%w: item of a keyed stream has no key", ErrDecode)
+	}
+	return c.view(key, val)
+}
+
+// decode reads a whole batch into a []T, boxed for the chain runner. When
+// the values are only borrowed (reuse) it decodes into the same slice
+// every call.
+func (c *itemCodec[T]) decode(b abi.Batch, reuse bool) (any, error) {
+	if !reuse {
+		return c.decodeSlice(b)
+	}
+	var err error
+	c.buf, err = c.decodeInto(b, slices.Grow(c.buf[:0], b.N))
+	return c.buf, err
 }
 
 func (c *itemCodec[T]) decodeSlice(b abi.Batch) ([]T, error) {
-	out := make([]T, 0, b.N)
+	return c.decodeInto(b, make([]T, 0, b.N))
+}
+
+// decodeInto appends the batch's values to out. A codec with views copies
+// the body once into memory of its own, which nothing writes again, and
+// views every item in it: one allocation a batch instead of one an item.
+func (c *itemCodec[T]) decodeInto(b abi.Batch, out []T) ([]T, error) {
+	dec := c.decodeItem
+	if c.views {
+		b.Body = bytes.Clone(b.Body)
+		dec = c.viewItem
+	}
 	it := b.Iter()
 	var item abi.Item
 	for it.Next(&item) {
-		v, err := c.decodeItem(item.Key, item.HasKey, item.Value)
+		v, err := dec(item.Key, item.HasKey, item.Value)
 		if err != nil {
 			return nil, err
 		}
@@ -305,6 +365,6 @@ func (c *itemCodec[T]) encodeSlice(s []T, b *abi.Batch) error {
 
 // batchCodec is itemCodec with its type erased, as the dispatcher holds it.
 type batchCodec interface {
-	decode(b abi.Batch) (any, error)
+	decode(b abi.Batch, reuse bool) (any, error)
 	encode(vs any, b *abi.Batch) error
 }

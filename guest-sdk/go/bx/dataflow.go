@@ -108,6 +108,7 @@ type KV[V any] struct {
 // kvCodec builds the item codec of KV[V] (see kvCoder).
 func (KV[V]) kvCodec() any {
 	vc := valueCodecOf[V]()
+	view := vc.viewer()
 	return &itemCodec[KV[V]]{
 		keyed: true,
 		key:   func(kv *KV[V]) string { return kv.Key },
@@ -116,6 +117,12 @@ func (KV[V]) kvCodec() any {
 			v, err := vc.dec(val)
 			return KV[V]{Key: string(key), Value: v}, err
 		},
+		view: func(key, val []byte) (KV[V], error) {
+			v, err := view(val)
+			k, _ := viewString(key)
+			return KV[V]{Key: k, Value: v}, err
+		},
+		views: true,
 	}
 }
 

@@ -1,6 +1,9 @@
 package bx
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // TTLCache caches values by key: Get returns the cached value while it is
 // younger than the TTL and fetches it again with the getter otherwise, as
@@ -60,11 +63,11 @@ func enrichCached[T, V, U any](id string, up *Stream[T], getter func(string) V, 
 	checkLibFunc("EnrichCached", id, getter == nil || mapper == nil)
 	var batchNow time.Time
 	cache := NewTTLCache(getter, func() time.Time { return batchNow }, ttl)
-	return batchOp(up, func(xs []T) []U {
+	return batchOp(up, func(xs []T, out []U) []U {
 		batchNow = now()
-		out := make([]U, len(xs))
-		for i, x := range xs {
-			out[i] = mapper(cache, x)
+		out = slices.Grow(out, len(xs))
+		for _, x := range xs {
+			out = append(out, mapper(cache, x))
 		}
 		return out
 	}, id)

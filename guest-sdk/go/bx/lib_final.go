@@ -2,7 +2,7 @@ package bx
 
 import (
 	"cmp"
-	"time"
+	"slices"
 )
 
 // This file holds the *_final operators: they aggregate each key over the
@@ -21,40 +21,9 @@ func FoldFinal[V, S any](id string, up *Stream[KV[V]], builder func() S, folder 
 // foldIn adds the stateful step of a fold below the scopes of path.
 func foldIn[V, S any](up *Stream[KV[V]], builder func() S, folder func(S, V) S, path ...string) *Stream[KV[S]] {
 	return nested(up, path, func(in *Stream[KV[V]]) *Stream[KV[S]] {
-		return batchLogicIn(in, func(resume *S) StatefulBatchLogic[V, S, S] {
-			if resume != nil {
-				return &foldLogic[V, S]{folder: folder, state: *resume}
-			}
-			return &foldLogic[V, S]{folder: folder, state: builder()}
-		}, "stateful")
+		return finalIn(in, builder, nil, folder, "stateful")
 	})
 }
-
-// foldLogic is the logic of FoldFinal.
-type foldLogic[V, S any] struct {
-	folder func(S, V) S
-	state  S
-}
-
-// OnBatch folds the values into the state and emits nothing.
-func (l *foldLogic[V, S]) OnBatch(values []V) ([]S, bool) {
-	for _, v := range values {
-		l.state = l.folder(l.state, v)
-	}
-	return nil, false
-}
-
-// OnNotify does nothing: a fold never asks for a notification.
-func (l *foldLogic[V, S]) OnNotify() ([]S, bool) { return nil, false }
-
-// OnEOF emits the state and discards the key.
-func (l *foldLogic[V, S]) OnEOF() ([]S, bool) { return []S{l.state}, true }
-
-// NotifyAt asks for no notification.
-func (l *foldLogic[V, S]) NotifyAt() (time.Time, bool) { return time.Time{}, false }
-
-// Snapshot returns the accumulator.
-func (l *foldLogic[V, S]) Snapshot() S { return l.state }
 
 // ReduceFinal combines the values of each key with reducer, the first
 // value being the initial accumulator, and emits the result when the
@@ -69,25 +38,19 @@ func ReduceFinal[V any](id string, up *Stream[KV[V]], reducer func(V, V) V) *Str
 // reduceIn adds the steps of a reduce below the scopes of path.
 func reduceIn[V any](up *Stream[KV[V]], reducer func(V, V) V, path ...string) *Stream[KV[V]] {
 	return nested(up, path, func(in *Stream[KV[V]]) *Stream[KV[V]] {
-		pre := FlatMapBatch("pre_reduce", in, preReduce(reducer))
-		return batchLogicIn(pre, func(resume *V) StatefulBatchLogic[V, V, V] {
-			l := &reduceLogic[V]{reducer: reducer}
-			if resume != nil {
-				l.state, l.set = *resume, true
-			}
-			return l
-		}, "fold_final", "stateful")
+		pre := appendBatch("pre_reduce", in, preReduce(reducer))
+		return finalIn(pre, nil, func(v V) V { return v }, reducer, "fold_final", "stateful")
 	})
 }
 
 // preReduce reduces a batch per key, keeping the order in which keys are
 // first seen.
-func preReduce[V any](reducer func(V, V) V) func([]KV[V]) []KV[V] {
+func preReduce[V any](reducer func(V, V) V) func([]KV[V], []KV[V]) []KV[V] {
 	index := make(map[string]int) // reused: one instance runs one call at a time
 	last := 0                     // the previous batch's output size
-	return func(xs []KV[V]) []KV[V] {
+	return func(xs []KV[V], out []KV[V]) []KV[V] {
 		clear(index)
-		out := make([]KV[V], 0, min(len(xs), last+last/8))
+		out = slices.Grow(out, min(len(xs), last+last/8))
 		for _, kv := range xs {
 			if i, ok := index[kv.Key]; ok {
 				out[i].Value = reducer(out[i].Value, kv.Value)
@@ -100,38 +63,6 @@ func preReduce[V any](reducer func(V, V) V) func([]KV[V]) []KV[V] {
 		return out
 	}
 }
-
-// reduceLogic is the logic of ReduceFinal: the first value of a key is its
-// state, later values are reduced into it.
-type reduceLogic[V any] struct {
-	reducer func(V, V) V
-	state   V
-	set     bool
-}
-
-// OnBatch reduces the values into the state and emits nothing.
-func (l *reduceLogic[V]) OnBatch(values []V) ([]V, bool) {
-	for _, v := range values {
-		if !l.set {
-			l.state, l.set = v, true
-			continue
-		}
-		l.state = l.reducer(l.state, v)
-	}
-	return nil, false
-}
-
-// OnNotify does nothing: a reduce never asks for a notification.
-func (l *reduceLogic[V]) OnNotify() ([]V, bool) { return nil, false }
-
-// OnEOF emits the state and discards the key.
-func (l *reduceLogic[V]) OnEOF() ([]V, bool) { return []V{l.state}, true }
-
-// NotifyAt asks for no notification.
-func (l *reduceLogic[V]) NotifyAt() (time.Time, bool) { return time.Time{}, false }
-
-// Snapshot returns the reduced value.
-func (l *reduceLogic[V]) Snapshot() V { return l.state }
 
 // CountFinal counts the items of up per key(item) and emits each key's
 // count when the inputs end. Its core steps are

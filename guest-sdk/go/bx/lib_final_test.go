@@ -160,10 +160,83 @@ func TestPreReduce(t *testing.T) {
 		{name: "empty", in: nil, want: nil},
 		{name: "first-seen key order", in: kvs(kv("b", 1), kv("a", 2), kv("b", 3), kv("c", 4), kv("a", 5)), want: strs("b=4", "a=7", "c=4")},
 	}
+	// Every case runs into a fresh slice and then into the slice the
+	// previous case returned, as a chain that reuses its buffers does.
+	var reused []KV[int]
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := fmtAll(sum(tt.in)); !slices.Equal(got, tt.want) {
-				t.Errorf("got %q, want %q", got, tt.want)
+			if got := fmtAll(sum(tt.in, nil)); !slices.Equal(got, tt.want) {
+				t.Errorf("fresh: got %q, want %q", got, tt.want)
+			}
+			reused = sum(tt.in, reused[:0])
+			if got := fmtAll(reused); !slices.Equal(got, tt.want) {
+				t.Errorf("reused: got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestFinalResumeOrder checks the *_final step around resume: restored
+// keys not used since are emitted at EOF in building order among the new
+// ones, a restore replaces a live key's state and a tombstone drops it,
+// and a notification for a key without state discards it.
+func TestFinalResumeOrder(t *testing.T) {
+	name := register(func() *Dataflow {
+		f := NewDataflow("f")
+		s := Input("inp", f, TestingSource(kvs[int](), 1))
+		Output("out", ReduceFinal("op", s, func(a, b int) int { return a + b }), captureSink(new([]KV[int])))
+		return f
+	})
+	st := stepIndex(t, buildNamed(t, name), "f.op.fold_final.stateful.stateful_batch")
+	state := func(key string, n int) abi.KeySnap {
+		b, _ := valueCodecOf[int]().enc(nil, n)
+		return abi.KeySnap{Key: key, Present: true, State: b}
+	}
+	restoreKeys(t, abi.Snapshots{Step: st, Items: []abi.KeySnap{state("r1", 5), state("r2", 7)}})
+	checkKeyed(t, "batch", sendBatch[int, int](t, st, kv("n", 1), kv("r2", 1), kv("x", 1), kv("y", 1)), nil, nil)
+	restoreKeys(t, abi.Snapshots{Step: st, Items: []abi.KeySnap{state("x", 40), {Key: "y"}}})
+	checkKeyed(t, "batch after restore", sendBatch[int, int](t, st, kv("x", 2)), nil, nil)
+	checkKeyed(t, "notify", sendNotify[int](t, st, "zz", "n"), nil, []abi.KeyState{gone("zz")})
+	checkKeyed(t, "eof", sendEOF[int](t, st), strs("r1=5", "r2=8", "n=1", "x=42"),
+		[]abi.KeyState{gone("r1"), gone("r2"), gone("n"), gone("x")})
+}
+
+// TestFinalErrorsNameTheKey checks that a panic of a fold's builder or
+// folder names the function, the step and the key.
+func TestFinalErrorsNameTheKey(t *testing.T) {
+	built := 0
+	tests := []struct {
+		name    string
+		builder func() int
+		want    string
+	}{
+		{"folder", func() int { return 0 }, `error calling on_batch in step f.op.stateful.stateful_batch for key "k": bad value`},
+		{"builder", func() int {
+			if built++; built > 1 {
+				panic("no start") // once "k" is built
+			}
+			return 0
+		}, `error calling builder in step f.op.stateful.stateful_batch for key "ok": no start`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := buildFlow(t, func() *Dataflow {
+				f := NewDataflow("f")
+				s := Input("inp", f, TestingSource(kvs[int](), 1))
+				out := FoldFinal("op", s, tt.builder, func(acc, v int) int {
+					if v < 0 {
+						panic("bad value")
+					}
+					return acc + v
+				})
+				Output("out", out, captureSink(new([]KV[int])))
+				return f
+			})
+			st := stepIndex(t, g, "f.op.stateful.stateful_batch")
+			sendBatch[int, int](t, st, kv("k", 1)) // "k" is live when it fails below
+			e := callErr(t, abi.OpStatefulBatch, &abi.StatefulRequest{Step: st, Batch: batchOf(kv("ok", 1), kv("k", -1))})
+			if e.Message != tt.want {
+				t.Errorf("error %q, want %q", e.Message, tt.want)
 			}
 		})
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 )
 
 // This file holds Bytewax's stateless library operators. Each one is an
@@ -32,11 +33,32 @@ func nested[T, U any](up *Stream[T], path []string, body func(in *Stream[T]) *St
 }
 
 // batchOp adds a FlatMapBatch step "flat_map_batch" below the scopes of
-// path.
-func batchOp[T, U any](up *Stream[T], mapper func([]T) []U, path ...string) *Stream[U] {
+// path. mapper appends its outputs to the slice it is given and keeps
+// nothing of its input, so the chain may pass it a borrowed batch and a
+// reused output slice (see appendBatch).
+func batchOp[T, U any](up *Stream[T], mapper func(xs []T, out []U) []U, path ...string) *Stream[U] {
 	return nested(up, path, func(in *Stream[T]) *Stream[U] {
-		return FlatMapBatch("flat_map_batch", in, mapper)
+		return appendBatch("flat_map_batch", in, mapper)
 	})
+}
+
+// appendBatch adds a FlatMapBatch step for a library function that
+// appends its outputs to out and keeps nothing of xs. Its step borrows its
+// input, and when the chain says its output is only borrowed too, it
+// appends into the same slice every call instead of a new one.
+func appendBatch[T, U any](id string, up *Stream[T], mapper func(xs []T, out []U) []U) *Stream[U] {
+	down, st := flatMapBatch(id, up, func(xs []T) []U { return mapper(xs, nil) })
+	var buf []U
+	st.borrows = true
+	st.run = func(in any, rc *runCtx) (any, any) {
+		xs, _ := in.([]T)
+		if !rc.reuse {
+			return mapper(xs, nil), nil
+		}
+		buf = mapper(xs, buf[:0])
+		return buf, nil
+	}
+	return down
 }
 
 // checkLibFunc fails the build when a library operator is given a nil
@@ -54,11 +76,11 @@ func Map[T, U any](id string, up *Stream[T], mapper func(T) U) *Stream[U] {
 	return batchOp(up, mapItems(mapper), id)
 }
 
-func mapItems[T, U any](mapper func(T) U) func([]T) []U {
-	return func(xs []T) []U {
-		out := make([]U, len(xs))
-		for i, x := range xs {
-			out[i] = mapper(x)
+func mapItems[T, U any](mapper func(T) U) func([]T, []U) []U {
+	return func(xs []T, out []U) []U {
+		out = slices.Grow(out, len(xs))
+		for _, x := range xs {
+			out = append(out, mapper(x))
 		}
 		return out
 	}
@@ -80,9 +102,8 @@ func Filter[T any](id string, up *Stream[T], predicate func(T) bool) *Stream[T] 
 	return batchOp(up, filterItems(predicate), id, "flat_map")
 }
 
-func filterItems[T any](keep func(T) bool) func([]T) []T {
-	return func(xs []T) []T {
-		var out []T
+func filterItems[T any](keep func(T) bool) func([]T, []T) []T {
+	return func(xs []T, out []T) []T {
 		for _, x := range xs {
 			if keep(x) {
 				out = append(out, x)
@@ -107,9 +128,8 @@ func FilterMap[T, U any](id string, up *Stream[T], mapper func(T) (U, bool)) *St
 	return batchOp(up, filterMapItems(mapper), id, "flat_map")
 }
 
-func filterMapItems[T, U any](mapper func(T) (U, bool)) func([]T) []U {
-	return func(xs []T) []U {
-		var out []U
+func filterMapItems[T, U any](mapper func(T) (U, bool)) func([]T, []U) []U {
+	return func(xs []T, out []U) []U {
 		for _, x := range xs {
 			if u, ok := mapper(x); ok {
 				out = append(out, u)
@@ -137,10 +157,10 @@ func FlatMap[T, U any](id string, up *Stream[T], mapper func(T) []U) *Stream[U] 
 	return batchOp(up, flatMapItems(mapper), id)
 }
 
-func flatMapItems[T, U any](mapper func(T) []U) func([]T) []U {
+func flatMapItems[T, U any](mapper func(T) []U) func([]T, []U) []U {
 	last := 0 // the previous batch's output size: a good guess for this one's
-	return func(xs []T) []U {
-		out := make([]U, 0, max(len(xs), last+last/8))
+	return func(xs []T, out []U) []U {
+		out = slices.Grow(out, max(len(xs), last+last/8))
 		for _, x := range xs {
 			out = append(out, mapper(x)...)
 		}
@@ -154,8 +174,8 @@ func flatMapItems[T, U any](mapper func(T) []U) func([]T) []U {
 // is "<id>.flat_map.flat_map_batch".
 func FlatMapValue[V, W any](id string, up *Stream[KV[V]], mapper func(V) []W) *Stream[KV[W]] {
 	checkLibFunc("FlatMapValue", id, mapper == nil)
-	return batchOp(up, func(xs []KV[V]) []KV[W] {
-		out := make([]KV[W], 0, len(xs))
+	return batchOp(up, func(xs []KV[V], out []KV[W]) []KV[W] {
+		out = slices.Grow(out, len(xs))
 		for _, kv := range xs {
 			for _, w := range mapper(kv.Value) {
 				out = append(out, KV[W]{Key: kv.Key, Value: w})

@@ -11,6 +11,9 @@ type step struct {
 	in    batchCodec   // decodes the input of a chain step
 	outs  []batchCodec // encode the outputs of a chain step, in port order
 	run   runFunc      // flat_map_batch, branch, inspect_debug
+	// borrows says run keeps nothing of its input slice past the call;
+	// passes that its first output is its input slice (inspect_debug).
+	borrows, passes bool
 
 	stateful statefulRuntime // stateful_batch
 	parts    *partsRT        // input and output with a guest connector
@@ -20,6 +23,9 @@ type step struct {
 type runCtx struct {
 	epoch  uint64
 	worker int
+	// reuse says the step's first output is only borrowed by what reads it,
+	// so a step that can may return the same slice every call.
+	reuse bool
 }
 
 // runFunc runs one stateless step on a native batch (a []T) and returns
@@ -52,6 +58,12 @@ func Output[T any](id string, up *Stream[T], sink Sink[T]) {
 // FlatMapBatch adds a step that calls mapper once per batch of items and
 // emits every item it returns.
 func FlatMapBatch[T, U any](id string, up *Stream[T], mapper func([]T) []U) *Stream[U] {
+	down, _ := flatMapBatch(id, up, mapper)
+	return down
+}
+
+// flatMapBatch is FlatMapBatch that also returns its step.
+func flatMapBatch[T, U any](id string, up *Stream[T], mapper func([]T) []U) (*Stream[U], *step) {
 	checkStream(up)
 	checkFunc(id, mapper == nil)
 	down := newStream[U](up.scope)
@@ -61,7 +73,7 @@ func FlatMapBatch[T, U any](id string, up *Stream[T], mapper func([]T) []U) *Str
 		xs, _ := in.([]T)
 		return mapper(xs), nil
 	}
-	return down
+	return down, st
 }
 
 // Branch adds a step that splits up by predicate: items for which it
@@ -72,6 +84,7 @@ func Branch[T any](id string, up *Stream[T], predicate func(T) bool) (trues, fal
 	trues, falses = newStream[T](up.scope), newStream[T](up.scope)
 	st := up.scope.addStep(id, abi.KindBranch, ids(up.id), ids(trues.id, falses.id))
 	st.what, st.in, st.outs = "predicate", up.codec, []batchCodec{trues.codec, falses.codec}
+	st.borrows = true
 	st.run = func(in any, _ *runCtx) (any, any) {
 		xs, _ := in.([]T)
 		var yes, no []T
@@ -118,6 +131,7 @@ func InspectDebug[T any](id string, up *Stream[T], inspector func(stepID string,
 	down := newStream[T](up.scope)
 	st := up.scope.addStep(id, abi.KindInspectDebug, ids(up.id), ids(down.id))
 	st.what, st.in, st.outs = "inspector", up.codec, []batchCodec{down.codec}
+	st.borrows, st.passes = true, true
 	stepID := st.info.ID
 	st.run = func(in any, rc *runCtx) (any, any) {
 		xs, _ := in.([]T)

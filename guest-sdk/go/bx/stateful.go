@@ -323,9 +323,23 @@ func (rt *statefulRT[V, W, S]) onEOF(out *abi.KeyedUpdates) error {
 // snapshot returns the state of each key, or a tombstone for keys without
 // a logic.
 func (rt *statefulRT[V, W, S]) snapshot(keys []string, out *abi.Snapshots) error {
+	return snapshotStates(rt.st, keys, out, rt.state, func(key string) (S, bool, error) {
+		kl, ok, err := rt.live(key)
+		if !ok || err != nil {
+			var zero S
+			return zero, false, err
+		}
+		enter(rt.st, "snapshot", key)
+		return kl.logic.Snapshot(), true, nil
+	})
+}
+
+// snapshotStates appends the state of each key to out, encoded by codec,
+// or a tombstone for a key that state says has none.
+func snapshotStates[S any](st *step, keys []string, out *abi.Snapshots, codec valueCodec[S], state func(key string) (S, bool, error)) error {
 	var arena []byte
 	for _, key := range keys {
-		kl, ok, err := rt.live(key)
+		s, ok, err := state(key)
 		if err != nil {
 			return err
 		}
@@ -333,10 +347,9 @@ func (rt *statefulRT[V, W, S]) snapshot(keys []string, out *abi.Snapshots) error
 			out.Items = append(out.Items, abi.KeySnap{Key: key})
 			continue
 		}
-		enter(rt.st, "snapshot", key)
 		start := len(arena)
-		if arena, err = rt.state.enc(arena, kl.logic.Snapshot()); err != nil {
-			return fmt.Errorf("encoding the state of key %q in step %s: %w", key, rt.st.info.ID, err)
+		if arena, err = codec.enc(arena, s); err != nil {
+			return fmt.Errorf("encoding the state of key %q in step %s: %w", key, st.info.ID, err)
 		}
 		out.Items = append(out.Items, abi.KeySnap{Key: key, Present: true, State: arena[start:len(arena):len(arena)]})
 	}
