@@ -4,8 +4,8 @@
 # SRC is your entry .ts file (or a directory holding index.ts). It imports
 # this SDK by relative path and registers its flows at the top level. The
 # SDK's ABI exports (assembly/exports.ts) are compiled in as a second
-# entry. The build is asc -O3 (speed first, then size), the incremental
-# garbage collector, no debug info, AssemblyScript's abort (throw, failed
+# entry. The build is asc -O3 (speed first, then size), the minimal
+# runtime (the SDK collects garbage between calls), no debug info, AssemblyScript's abort (throw, failed
 # assert) pointed at the SDK's handler and Math.random seeded from WASI,
 # so the module imports nothing but wasi_snapshot_preview1.
 set -eu
