@@ -94,7 +94,7 @@ func (rt *finalRT[V, S]) first(key string, v V) error {
 		return err
 	}
 	if !ok {
-		s = rt.add(key, rt.seq+1, rt.fresh(key, v))
+		rt.add(key, rt.seq+1, rt.fresh(key, v))
 		rt.seq++
 		return nil
 	}
