@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/tetratelabs/wazero/sys"
 
@@ -125,4 +126,35 @@ func OpName(op abi.Op) string {
 		return n
 	}
 	return fmt.Sprintf("op %d", op)
+}
+
+// What a guest's ErrorInfo may make the host print and keep: a guest
+// answering a megabyte-long message (or key, or stack) gets it cut, with
+// the count of bytes left out, so a hostile or broken guest cannot flood
+// the operator's terminal and logs through its errors.
+const (
+	maxErrorMessage = 4 << 10
+	maxErrorKey     = 256
+	maxErrorStack   = 64 << 10
+)
+
+// bounded is info with its strings cut to the limits above.
+func bounded(info abi.ErrorInfo) abi.ErrorInfo {
+	info.Message = clip(info.Message, maxErrorMessage)
+	info.Key = clip(info.Key, maxErrorKey)
+	info.Stack = clip(info.Stack, maxErrorStack)
+	return info
+}
+
+// clip cuts s to at most n bytes, at the start of a UTF-8 sequence, and
+// says how many bytes it left out.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + fmt.Sprintf("... (%d more bytes)", len(s)-cut)
 }

@@ -156,7 +156,7 @@ func (i *Instance) status(op abi.Op) (*abi.Reader, error) {
 			return nil, fmt.Errorf("%w: the guest reported an error for %s that does not decode: %v",
 				ErrBadResponse, OpName(op), err)
 		}
-		return nil, &abi.GuestError{Info: info}
+		return nil, &abi.GuestError{Info: bounded(info)}
 	default:
 		return nil, fmt.Errorf("%w: the guest answered %s with unknown status %d",
 			ErrBadResponse, OpName(op), i.resp[0])

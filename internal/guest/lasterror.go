@@ -64,6 +64,7 @@ func (i *Instance) lastError(ctx context.Context, trap error) *abi.ErrorInfo {
 	if r.End() != nil {
 		return nil
 	}
+	info = bounded(info)
 	return &info
 }
 

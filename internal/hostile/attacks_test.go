@@ -3,6 +3,7 @@ package hostile
 import (
 	"os"
 	"os/exec"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -77,6 +78,12 @@ func attacks() []attack {
 		{
 			name: "a Go guest's panic in a stateful step names step, key and message", module: loops,
 			args: runArgs("fail"), want: []string{failed}, within: 30 * time.Second,
+		},
+		{
+			name: "a 10 MiB error message under an 8 KiB key is cut, not printed whole", module: loops,
+			args: runArgs("shout"),
+			want: []string{`for key "` + strings.Repeat("k", 256) + `... (7936 more bytes)"`, "more bytes)\n"},
+			maxErr: 16 << 10, within: 30 * time.Second,
 		},
 		{
 			name: "a StatusError from a hand-written guest reads the same", module: lastFail,

@@ -41,6 +41,8 @@ type attack struct {
 	// unless exitZero.
 	want     []string
 	exitZero bool
+	// maxErr, if not 0, bounds the size of its standard error.
+	maxErr int
 	// wantOut are substrings of its standard output.
 	wantOut []string
 	// within bounds how long the command may take, start-up and
@@ -110,6 +112,9 @@ func (a attack) run(t *testing.T) {
 		if !strings.Contains(stderr.String(), w) {
 			t.Errorf("stderr does not say %q:\n%s", w, stderr.String())
 		}
+	}
+	if a.maxErr > 0 && stderr.Len() > a.maxErr {
+		t.Errorf("stderr has %d bytes, want at most %d", stderr.Len(), a.maxErr)
 	}
 	for _, w := range a.wantOut {
 		if !strings.Contains(stdout.String(), w) {

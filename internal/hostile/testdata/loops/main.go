@@ -77,6 +77,14 @@ func init() {
 	bx.Register("quick", func() *bx.Dataflow {
 		return mapFlow("quick", strings.ToUpper)
 	})
+	bx.Register("shout", func() *bx.Dataflow {
+		flow := bx.NewDataflow("shout")
+		long := strings.Repeat("k", 8<<10)
+		in := bx.KeyOn("key", bx.Input("inp", flow, bx.TestingSource([]string{"x"}, 1)), func(string) string { return long })
+		sum := bx.StatefulMap("sum", in, func(n *int, s string) (*int, string) { panic(strings.Repeat("boom ", 2<<20)) })
+		bx.Output("out", bx.KeyRm("unkey", sum), bx.StdOutSink())
+		return flow
+	})
 	bx.Register("fail", func() *bx.Dataflow {
 		flow := bx.NewDataflow("fail")
 		in := bx.KeyOn("key", bx.Input("inp", flow, bx.TestingSource([]string{"bad"}, 1)), func(s string) string { return s })
