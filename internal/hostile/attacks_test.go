@@ -81,8 +81,8 @@ func attacks() []attack {
 		},
 		{
 			name: "a 10 MiB error message under an 8 KiB key is cut, not printed whole", module: loops,
-			args: runArgs("shout"),
-			want: []string{`for key "` + strings.Repeat("k", 256) + `... (7936 more bytes)"`, "more bytes)\n"},
+			args:   runArgs("shout"),
+			want:   []string{`for key "` + strings.Repeat("k", 256) + `... (7936 more bytes)"`, "more bytes)\n"},
 			maxErr: 16 << 10, within: 30 * time.Second,
 		},
 		{
