@@ -33,11 +33,11 @@ func dealer(t *testing.T, workers int, credit int64, queued int) (*worker, *tran
 }
 
 // TestRedistributeFeedsOthersFirst routes batches through a redistribute
-// node on worker 0: every other worker gets one contiguous run of items,
-// just enough to bring what it has queued from worker 0 to the lead, and
-// worker 0 keeps the rest; together the runs are the batch in order.
-// Workers that have their lead queued get nothing, and the batch stays
-// whole on worker 0.
+// node on worker 0: every other worker short of the lead by half the
+// batch or more gets one contiguous run of items, just enough to bring
+// what it has queued from worker 0 to the lead, and worker 0 keeps the
+// rest; together the runs are the batch in order. Workers closer to their
+// lead get nothing, and the batch stays whole on worker 0.
 func TestRedistributeFeedsOthersFirst(t *testing.T) {
 	for _, tc := range []struct {
 		workers int
@@ -45,13 +45,15 @@ func TestRedistributeFeedsOthersFirst(t *testing.T) {
 		queued  int   // bytes each other worker has queued before
 		items   int
 	}{
-		{2, 8 << 20, 0, 7},     // lead over the batch: all goes to worker 1
-		{2, 8 * 50, 0, 20},     // worker 1 takes about 50 bytes
-		{3, 8 * 50, 0, 40},     // workers 2 and 1 take about 50 bytes each
-		{3, 8 * 50, 0, 3},      // the first one fed takes all
-		{2, 8 * 100, 1000, 20}, // worker 1 has its lead: nothing moves
-		{5, 8 * 4000, 0, 4096}, // four workers of 4000 bytes, the rest here
-		{2, 8 * 100, 0, 1},     // a single item
+		{2, 8 << 20, 0, 7},      // lead over the batch: all goes to worker 1
+		{2, 8 * 150, 0, 20},     // worker 1 takes about 150 bytes
+		{3, 8 * 200, 0, 40},     // workers 2 and 1 take about 200 bytes each
+		{3, 8 * 50, 0, 3},       // the first one fed takes all
+		{2, 8 * 100, 1000, 20},  // worker 1 has its lead: nothing moves
+		{2, 8 * 300, 150, 30},   // short of it by less than half the batch: nothing moves
+		{3, 8 * 300, 60, 30},    // short of it by more: each other worker gets a run
+		{5, 8 * 30000, 0, 4096}, // two workers of 30,000 bytes take it all
+		{2, 8 * 100, 0, 1},      // a single item
 	} {
 		t.Run(fmt.Sprintf("%d workers, lead %d, %d queued, %d items", tc.workers, tc.credit/8, tc.queued, tc.items), func(t *testing.T) {
 			w, net := dealer(t, tc.workers, tc.credit, tc.queued)
@@ -82,7 +84,7 @@ func TestRedistributeFeedsOthersFirst(t *testing.T) {
 					run = batchValues(t, msgs[0].Batch)
 				}
 				if to != 0 {
-					checkFed(t, to, run, left, tc.queued, w.dealLead())
+					checkFed(t, to, run, left, tc.queued, w.dealLead(), len(b.Body))
 				}
 				got = append(got, run...)
 				left -= len(run)
@@ -99,13 +101,20 @@ func TestRedistributeFeedsOthersFirst(t *testing.T) {
 	}
 }
 
-// checkFed checks the run another worker got: items up to the first that
+// checkFed checks the run another worker got: nothing if it was short of
+// the lead by less than half the batch, else items up to the first that
 // brings its queue to the lead, or all that were left.
-func checkFed(t *testing.T, to int, run []string, left, queued int, lead int64) {
+func checkFed(t *testing.T, to int, run []string, left, queued int, lead int64, batch int) {
 	t.Helper()
 	queue := int64(queued)
 	if queued > 0 {
 		queue += int64((&transport.Message{}).Size())
+	}
+	if lead-queue < int64(batch)/2 {
+		if len(run) > 0 {
+			t.Errorf("worker %d, %d bytes short of the lead, got %d items of a batch of %d bytes", to, lead-queue, len(run), batch)
+		}
+		return
 	}
 	for k, v := range run {
 		if queue >= lead {
@@ -136,6 +145,7 @@ func TestHungry(t *testing.T) {
 		want    bool
 	}{
 		{"others idle", 3, 0, true, true},
+		{"others short of the lead", 3, 30, true, true},
 		{"others have the lead", 3, 200, true, false},
 		{"no redistribute", 3, 0, false, false},
 		{"one worker", 1, 0, true, false},
