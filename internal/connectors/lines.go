@@ -43,7 +43,10 @@ func newLineReader(name string, r io.Reader, off int64) *lineReader {
 
 // next appends up to max lines to b (at least one, unless the stream
 // ended) and reports whether the stream ended.
-func (l *lineReader) next(b *abi.Batch, max int) (bool, error) {
+func (l *lineReader) next(b *abi.Batch, max int) (bool, error) { return l.read(b, max, nil) }
+
+// read is next, calling each (if not nil) after every line it appends.
+func (l *lineReader) read(b *abi.Batch, max int, each func()) (bool, error) {
 	if l.eof {
 		return true, nil
 	}
@@ -54,6 +57,9 @@ func (l *lineReader) next(b *abi.Batch, max int) (bool, error) {
 		}
 		if len(line) > 0 || err == nil {
 			b.Append(nil, false, line)
+			if each != nil {
+				each()
+			}
 		}
 		if err == io.EOF {
 			l.eof = true

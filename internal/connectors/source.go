@@ -180,13 +180,13 @@ func (s *fileSource) Open(part string, resume []byte) (SourcePart, error) {
 	}
 	lines := newLineReader(part, f, pos.offset)
 	lines.hash, lines.crc = true, pos.crc
-	return &filePart{f: f, lines: lines}, nil
+	return &filePart{f: f, lines: newReadAhead(lines)}, nil
 }
 
-// filePart is an open file partition.
+// filePart is an open file partition, read ahead of its worker.
 type filePart struct {
 	f     *os.File
-	lines *lineReader
+	lines *readAhead
 }
 
 // Next appends up to max lines.
@@ -202,5 +202,8 @@ func (p *filePart) Snapshot() []byte {
 	return pos.encode()
 }
 
-// Close closes the file.
-func (p *filePart) Close() error { return p.f.Close() }
+// Close stops the reading and closes the file.
+func (p *filePart) Close() error {
+	p.lines.close()
+	return p.f.Close()
+}

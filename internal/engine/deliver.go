@@ -107,7 +107,11 @@ func (w *worker) process(i int, epoch uint64, part int, b abi.Batch) error {
 func (w *worker) route(i int, epoch uint64, b abi.Batch, lent bool) error {
 	k, one, err := w.oneDestination(i, b)
 	if err != nil || !one {
-		if err == nil {
+		switch {
+		case err != nil:
+		case w.plan.Nodes[i].Route == plan.RouteSpread && len(b.Body) <= maxMessage:
+			err = w.deal(i, epoch, b)
+		default:
 			err = w.split(i, epoch, b)
 		}
 		return err
@@ -143,6 +147,82 @@ func (w *worker) oneDestination(i int, b abi.Batch) (share, bool, error) {
 		return share{}, false, w.keyError(n.Step(), nil, errNoKeyStateful)
 	}
 	return share{}, true, nil
+}
+
+// deal sends a batch of a redistribute node to the workers in contiguous
+// runs of items, feeding the other workers first: each, from the next one
+// in round-robin order, that is short of the lead (see dealLead) by half
+// the batch or more gets items until the bytes it has yet to consume from
+// this worker reach the lead; this worker keeps the rest.
+//
+// The worker that reads a source has that work on top of its share, so a
+// fixed share would make it the one the others wait for; fed this way,
+// the others keep work queued while it reads, and once every worker has
+// its lead, batches stay on the worker that read them. Runs of at least
+// half a batch keep guest calls about as large as the batches read, so
+// steps that reduce per batch still reduce as much.
+func (w *worker) deal(i int, epoch uint64, b abi.Batch) error {
+	total := w.cfg.TotalWorkers
+	w.spread++
+	it := b.Iter()
+	var item abi.Item
+	start, left := 0, b.N
+	for k := range total - 1 {
+		to := (w.index + 1 + (w.spread+k)%(total-1)) % total
+		need := w.need(to, len(b.Body))
+		end, n := start, 0
+		for ; need > 0 && n < left; n++ {
+			if !it.Next(&item) {
+				return w.stepError(w.plan.Nodes[i].Step(), fmt.Errorf("a batch of %d items ends early: %w", b.N, it.Err()))
+			}
+			end += len(item.Raw)
+			need -= int64(len(item.Raw))
+		}
+		if err := w.sendRun(i, epoch, to, n, b.Body[start:end]); err != nil {
+			return err
+		}
+		start, left = end, left-n
+	}
+	return w.sendRun(i, epoch, w.index, left, b.Body[start:])
+}
+
+// sendRun sends a copy of n items in wire form to worker to.
+func (w *worker) sendRun(i int, epoch uint64, to, n int, body []byte) error {
+	run := abi.Batch{N: n, Body: append([]byte(nil), body...)}
+	return w.send(i, epoch, share{worker: to}, &run)
+}
+
+// dealLead is the work, in bytes, a worker keeps queued at every other
+// worker it deals items to: an eighth of its credit, enough to cover
+// what it does between two reads, little enough to leave credit for the
+// rest of the flow.
+func (w *worker) dealLead() int64 { return max(w.cfg.Credit/8, 1) }
+
+// need is how many bytes of a batch of size bytes deal gives worker to:
+// what it lacks of the lead, unless that is under half the batch (no
+// small runs: it has enough for now).
+func (w *worker) need(to, size int) int64 {
+	need := w.dealLead() - w.ep.InFlightTo(to)
+	if need < int64(size)/2 {
+		return 0
+	}
+	return need
+}
+
+// hungry reports whether this worker deals items and some other worker
+// has less than the lead of them queued: then reading another batch now
+// keeps that worker busy. (Reading on until some worker lacks half a
+// batch, as deal needs to feed it, costs a word count 5% more CPU.)
+func (w *worker) hungry() bool {
+	if !w.dealer || w.cfg.TotalWorkers == 1 {
+		return false
+	}
+	for to := range w.cfg.TotalWorkers {
+		if to != w.index && w.ep.InFlightTo(to) < w.dealLead() {
+			return true
+		}
+	}
+	return false
 }
 
 // share is where a share of a batch goes: a worker and, for a partitioned

@@ -21,6 +21,7 @@ func newWorkers(ctx context.Context, cfg *Config) ([]*worker, error) {
 			committed: cfg.start() - 1}
 		for n := range cfg.Plan.Nodes {
 			ws[i].initNode(n)
+			ws[i].dealer = ws[i].dealer || cfg.Plan.Nodes[n].Route == plan.RouteSpread
 		}
 	}
 	resume, err := loadResume(ctx, cfg, ws)

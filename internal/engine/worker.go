@@ -23,7 +23,8 @@ type worker struct {
 
 	epoch    uint64    // the epoch sources are in
 	nextTick time.Time // when the epoch advances
-	spread   int       // round-robin position for redistribute
+	spread   int       // redistribute: which other worker deal feeds first
+	dealer   bool      // the plan has a redistribute node: see deal
 	handles  uint32    // the last guest partition handle given out
 
 	nodes    []nodeState
@@ -95,6 +96,11 @@ func (w *worker) run(ctx context.Context, start time.Time) (err error) {
 	}
 }
 
+// maxReadRounds bounds how many times a step reads its sources while other
+// workers are hungry for the items it deals, so messages, timers and
+// epochs are still seen every few batches.
+const maxReadRounds = 8
+
 // step does one round of work and reports whether anything happened.
 func (w *worker) step(now time.Time) (bool, error) {
 	busy := false
@@ -119,12 +125,15 @@ func (w *worker) step(now time.Time) (bool, error) {
 		}
 		busy = true
 	}
-	if !w.stopping && w.ep.InFlight() < w.cfg.Credit {
+	for round := 0; round < maxReadRounds && !w.stopping && w.ep.InFlight() < w.cfg.Credit; round++ {
 		polled, err := w.pollSources(now)
 		if err != nil {
 			return false, err
 		}
 		busy = busy || polled
+		if !polled || !w.hungry() {
+			break
+		}
 	}
 	return busy, nil
 }

@@ -42,7 +42,7 @@ const (
 	RouteLocal Route = iota
 	// RouteKey: items go to the worker owning hash(key).
 	RouteKey
-	// RouteSpread: items are dealt round-robin over all workers.
+	// RouteSpread: items are dealt over all workers, keeping each supplied.
 	RouteSpread
 	// RoutePart: items go to the worker owning the sink partition of their key.
 	RoutePart

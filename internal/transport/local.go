@@ -14,7 +14,7 @@ type Local struct {
 func NewLocal(n int) *Local {
 	l := &Local{eps: make([]*localEndpoint, n)}
 	for i := range l.eps {
-		l.eps[i] = &localEndpoint{net: l, index: i, in: newInbox()}
+		l.eps[i] = &localEndpoint{net: l, index: i, in: newInbox(), inFlightTo: make([]atomic.Int64, n)}
 	}
 	return l
 }
@@ -35,10 +35,11 @@ func (l *Local) Close() {
 }
 
 type localEndpoint struct {
-	net      *Local
-	index    int
-	in       inbox
-	inFlight atomic.Int64
+	net        *Local
+	index      int
+	in         inbox
+	inFlight   atomic.Int64
+	inFlightTo []atomic.Int64 // by receiver
 }
 
 func (e *localEndpoint) Send(to int, m Message) error {
@@ -48,6 +49,7 @@ func (e *localEndpoint) Send(to int, m Message) error {
 	}
 	dst := e.net.eps[to]
 	e.inFlight.Add(int64(m.Size()))
+	e.inFlightTo[to].Add(int64(m.Size()))
 	return dst.in.put(m)
 }
 
@@ -60,7 +62,10 @@ func (e *localEndpoint) Ready() <-chan struct{} { return e.in.ready }
 func (e *localEndpoint) Consumed(from int, size int) {
 	src := e.net.eps[from]
 	src.inFlight.Add(-int64(size))
+	src.inFlightTo[e.index].Add(-int64(size))
 	src.in.signal()
 }
 
 func (e *localEndpoint) InFlight() int64 { return e.inFlight.Load() }
+
+func (e *localEndpoint) InFlightTo(to int) int64 { return e.inFlightTo[to].Load() }

@@ -131,7 +131,8 @@ func checkNumbered(m *Message, to int, next []uint64) error {
 
 // TestNATSFIFOAndCredit runs 2 processes x 2 workers where every worker
 // sends to every worker (itself included) at once: 100k messages arrive
-// complete and in order per sender, and all credit comes back.
+// complete and in order per sender, and all credit comes back, from every
+// receiver.
 func TestNATSFIFOAndCredit(t *testing.T) {
 	const workers, total = 4, 100_000
 	const perPair = total / (workers * workers)
@@ -156,6 +157,11 @@ func TestNATSFIFOAndCredit(t *testing.T) {
 		for w := range workers {
 			if ps.ep(w).InFlight() != 0 {
 				return false
+			}
+			for to := range workers {
+				if ps.ep(w).InFlightTo(to) != 0 {
+					return false
+				}
 			}
 		}
 		return true
@@ -259,7 +265,8 @@ func TestNATSRunsIsolated(t *testing.T) {
 
 // TestNATSSlowReceiver sends to a slow remote receiver as the engine does,
 // only while InFlight is under the credit: InFlight reaches the credit and
-// stays near it, and every message arrives in order.
+// stays near it, all of it owed by that receiver, and every message
+// arrives in order.
 func TestNATSSlowReceiver(t *testing.T) {
 	const credit, msgs, pad = 64 << 10, 1000, 1000
 	ps := startProcs(t, runServer(t), "slow", 2, 2)
@@ -270,6 +277,9 @@ func TestNATSSlowReceiver(t *testing.T) {
 	for i := 0; i < msgs; {
 		f := send.InFlight()
 		peak = max(peak, f)
+		if to, other := send.InFlightTo(3), send.InFlightTo(1); to > f || other != 0 {
+			t.Fatalf("in flight %d, %d of it to worker 3 and %d to worker 1, want at most %d and 0", f, to, other, f)
+		}
 		if f >= credit {
 			select {
 			case <-send.Ready():
@@ -291,7 +301,7 @@ func TestNATSSlowReceiver(t *testing.T) {
 	if peak < credit || peak >= credit+size {
 		t.Errorf("peak in flight %d, want in [%d, %d)", peak, credit, credit+size)
 	}
-	waitFor(t, 10*time.Second, "credit to return", func() bool { return send.InFlight() == 0 })
+	waitFor(t, 10*time.Second, "credit to return", func() bool { return send.InFlight() == 0 && send.InFlightTo(3) == 0 })
 	ps.noErr(t)
 }
 

@@ -26,9 +26,10 @@ type natsEndpoint struct {
 	index    int
 	in       inbox
 	inFlight atomic.Int64
-	seq      []uint64 // Send: next sequence number per receiver
-	buf      []byte   // Send: frame buffer
-	chunk    []byte   // Send: chunk buffer
+	sentTo   []atomic.Int64 // by receiver: its part of inFlight
+	seq      []uint64       // Send: next sequence number per receiver
+	buf      []byte         // Send: frame buffer
+	chunk    []byte         // Send: chunk buffer
 	data     *nats.Subscription
 	expect   []uint64   // onData: next sequence number per sender
 	partial  []assembly // onData: frame being reassembled per sender
@@ -48,7 +49,7 @@ func newNATSEndpoint(t *NATS, index int) *natsEndpoint {
 	e := &natsEndpoint{
 		t: t, index: index, in: newInbox(),
 		seq: make([]uint64, t.total), expect: make([]uint64, t.total), acked: make([]uint64, t.total),
-		partial: make([]assembly, t.total),
+		partial: make([]assembly, t.total), sentTo: make([]atomic.Int64, t.total),
 	}
 	e.credit.consumed = make([]uint64, t.total)
 	e.credit.sent = make([]uint64, t.total)
@@ -71,6 +72,7 @@ func (e *natsEndpoint) Send(to int, m Message) error {
 		return err
 	}
 	e.inFlight.Add(int64(m.Size()))
+	e.sentTo[to].Add(int64(m.Size()))
 	if e.t.local(to) {
 		return e.t.eps[to-e.t.first].in.put(m)
 	}
@@ -131,12 +133,17 @@ func (e *natsEndpoint) Ready() <-chan struct{} { return e.in.ready }
 // receivers have not consumed yet.
 func (e *natsEndpoint) InFlight() int64 { return e.inFlight.Load() }
 
+// InFlightTo is the part of InFlight sent to worker to; a remote
+// receiver's part falls when its ack arrives.
+func (e *natsEndpoint) InFlightTo(to int) int64 { return e.sentTo[to].Load() }
+
 // Consumed returns credit to a local sender at once, and to a remote one
 // with the next ack.
 func (e *natsEndpoint) Consumed(from int, size int) {
 	if e.t.local(from) {
 		src := e.t.eps[from-e.t.first]
 		src.inFlight.Add(-int64(size))
+		src.sentTo[e.index].Add(-int64(size))
 		src.in.signal()
 		return
 	}
@@ -274,6 +281,7 @@ func (e *natsEndpoint) onAck(msg *nats.Msg) {
 		return
 	}
 	e.inFlight.Add(-int64(a.Total - e.acked[a.Receiver]))
+	e.sentTo[a.Receiver].Add(-int64(a.Total - e.acked[a.Receiver]))
 	e.acked[a.Receiver] = a.Total
 	e.in.signal()
 }

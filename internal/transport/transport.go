@@ -59,4 +59,7 @@ type Endpoint interface {
 	// InFlight is the number of bytes this endpoint sent that receivers
 	// have not consumed yet.
 	InFlight() int64
+	// InFlightTo is the part of InFlight sent to worker to: how much work
+	// from this endpoint that worker still has ahead of it.
+	InFlightTo(to int) int64
 }
