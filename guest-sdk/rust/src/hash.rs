@@ -48,9 +48,13 @@ impl Hasher for FxHasher {
     fn write_usize(&mut self, i: usize) {
         self.add(i as u64);
     }
+    /// The multiply leaves the low bits of the hash weak (they depend
+    /// only on the low bits of the words), and tables index by low bits:
+    /// the rotation brings the well-mixed high bits down, as rustc-hash
+    /// 2 does.
     #[inline]
     fn finish(&self) -> u64 {
-        self.hash
+        self.hash.rotate_left(26)
     }
 }
 
