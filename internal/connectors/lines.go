@@ -41,11 +41,9 @@ func newLineReader(name string, r io.Reader, off int64) *lineReader {
 	return &lineReader{name: name, r: bufio.NewReaderSize(r, readBufSize), off: off, resumed: off > 0}
 }
 
-// next appends up to max lines to b (at least one, unless the stream
-// ended) and reports whether the stream ended.
-func (l *lineReader) next(b *abi.Batch, max int) (bool, error) { return l.read(b, max, nil) }
-
-// read is next, calling each (if not nil) after every line it appends.
+// read appends up to max lines to b (at least one, unless the stream
+// ended), calling each (if not nil) after every line it appends, and
+// reports whether the stream ended.
 func (l *lineReader) read(b *abi.Batch, max int, each func()) (bool, error) {
 	if l.eof {
 		return true, nil
