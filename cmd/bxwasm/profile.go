@@ -9,11 +9,11 @@ import (
 
 // profileFile is where process id of a run writes its CPU profile when
 // --cpuprofile names path: path itself for process 0 (and for a run on one
-// process), path.N for process N of a cluster. Every process that runs
-// guests writes its own: with the watchdog that is the watched child, not
-// the command the user started.
+// process), path.N for process N of a cluster, nothing ("") without
+// --cpuprofile. Every process that runs guests writes its own: with the
+// watchdog that is the watched child, not the command the user started.
 func profileFile(path string, id int) string {
-	if id <= 0 {
+	if id <= 0 || path == "" {
 		return path
 	}
 	return path + "." + strconv.Itoa(id)

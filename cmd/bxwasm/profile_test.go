@@ -88,3 +88,26 @@ func checkProfile(t *testing.T, path string) {
 		t.Fatalf("go tool pprof -top %s: %v\n%s", path, err, out)
 	}
 }
+
+// TestNoCPUProfile runs on two processes without --cpuprofile: no process
+// may write a profile (process 1 once wrote one named ".1").
+func TestNoCPUProfile(t *testing.T) {
+	wc := testutil.BuildWasm(t, "../../wasm-examples/wordcount")
+	work := t.TempDir()
+	if err := os.WriteFile(filepath.Join(work, "in.txt"), []byte("a b a\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := bxwasm(t, work, "", []string{cacheEnv(t)}, "run", wc+`:get_flow("in.txt")`, "-p2", "-w1")
+	if r.code != 0 || !strings.Contains(r.stdout, "a\t2") {
+		t.Fatalf("exit %d, stdout %q: %s", r.code, r.stdout, r.err)
+	}
+	entries, err := os.ReadDir(work)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if e.Name() != "in.txt" {
+			t.Errorf("the run left %s in its working directory", e.Name())
+		}
+	}
+}
