@@ -35,10 +35,11 @@ type suiteRun struct {
 	Resume bool     `json:"resume"` // also across SIGKILLs and rescaled resumes
 }
 
-// A language builds its conformance module into out.
+// A language builds its conformance module into a file in dir and returns
+// the file's path.
 type language struct {
 	name  string
-	build func(t *testing.T, out string)
+	build func(t *testing.T, dir string) string
 }
 
 var languages = []language{
@@ -71,8 +72,7 @@ func TestConformance(t *testing.T) {
 	for _, lang := range languages {
 		t.Run(lang.name, func(t *testing.T) {
 			t.Parallel()
-			module := filepath.Join(t.TempDir(), "conformance-"+lang.name+".wasm")
-			lang.build(t, module)
+			module := lang.build(t, t.TempDir())
 			r := runner{t: t, bin: bin, module: module, testdata: testdata, cache: cache}
 			for _, run := range runs {
 				t.Run(run.Name, func(t *testing.T) { r.t = t; r.check(run) })
@@ -96,27 +96,20 @@ func loadSuite(t *testing.T) []suiteRun {
 }
 
 // buildGo builds the Go SDK's module (conformance/go).
-func buildGo(t *testing.T, out string) {
-	path := testutil.BuildWasm(t, "go")
-	b, err := os.ReadFile(path)
-	if err == nil {
-		err = os.WriteFile(out, b, 0o644)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-}
+func buildGo(t *testing.T, _ string) string { return testutil.BuildWasm(t, "go") }
 
 // buildWith builds conformance/<dir> with the SDK's own build script,
 // guest-sdk/<dir>/build.sh SRC OUT. A missing toolchain fails the test:
 // `go tool task test` installs them all first.
-func buildWith(dir string) func(t *testing.T, out string) {
-	return func(t *testing.T, out string) {
+func buildWith(dir string) func(t *testing.T, outDir string) string {
+	return func(t *testing.T, outDir string) string {
+		out := filepath.Join(outDir, "conformance-"+dir+".wasm")
 		script := filepath.Join("..", "guest-sdk", dir, "build.sh")
 		cmd := exec.Command("bash", script, dir, out)
 		if b, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("bash %s %s %s: %v\n%s", script, dir, out, err, b)
 		}
+		return out
 	}
 }
 
