@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/bxwasm/bxwasm/guest-sdk/go/abi"
+	"github.com/bxwasm/bxwasm/internal/connectors"
 	"github.com/bxwasm/bxwasm/internal/plan"
 	"github.com/bxwasm/bxwasm/internal/recovery"
 )
@@ -201,7 +202,15 @@ func (w *worker) commit() {
 	}
 	f := w.frontier()
 	if f == EOF {
-		f = w.epoch // a flow without exchanges, its inputs ended
+		// Every input ended: the last epoch is this worker's, or a later
+		// one another worker was in when its inputs ended (announce sends
+		// it), so all workers' last commits cover every epoch with data.
+		f = w.epoch
+		for i := range w.nodes {
+			if w.plan.Exchanging(i) && w.nodes[i].out == EOF {
+				f = max(f, w.nodes[i].last)
+			}
+		}
 	}
 	if f <= w.committed {
 		return
@@ -225,6 +234,9 @@ type committer struct {
 	jobs chan commitJob
 	fail func(error)
 	wg   sync.WaitGroup
+
+	staged    []connectors.StagedSinkPart // see staged.go
+	published uint64                      // the epoch staged sinks were last told
 }
 
 func newCommitter(rec *Recovery, workers int, fail func(error)) *committer {
@@ -249,8 +261,13 @@ func (c *committer) run() {
 			err = c.rec.Store.Commit(ctx, c.rec.Execution, j.worker, j.epoch)
 		}
 		if err != nil {
+			err = &StoreError{Err: err}
+		} else {
+			err = c.publish(ctx)
+		}
+		if err != nil {
 			failed = true
-			c.fail(&StoreError{Err: err})
+			c.fail(err)
 		}
 	}
 }

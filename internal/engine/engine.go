@@ -128,6 +128,7 @@ func Run(ctx context.Context, cfg Config) error {
 		commits = newCommitter(cfg.Recovery, len(workers), cancel)
 		for _, w := range workers {
 			w.commits = commits
+			commits.staged = append(commits.staged, w.stagedSinks()...)
 		}
 	}
 	start := cfg.Clock.Now()
@@ -145,6 +146,9 @@ func Run(ctx context.Context, cfg Config) error {
 	wg.Wait()
 	if commits != nil {
 		commits.close() // a failed write cancels ctx with its error
+		if err := commits.finish(ctx, firstError(ctx, errs) == nil); err != nil {
+			cancel(err)
+		}
 	}
 	return firstError(ctx, errs)
 }

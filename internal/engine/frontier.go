@@ -29,10 +29,11 @@ func (w *worker) outFrontier(i int) uint64 {
 }
 
 // announce sends every worker the new frontier of this worker's traffic
-// into each exchanging node, after the data it covers. Before a stop it
-// first sends the last epoch the node's origins were in: the receiving
-// aligners close every epoch a sender announced, so every worker closes the
-// epochs read before the stop, also those whose data went elsewhere.
+// into each exchanging node, after the data it covers. Before a stop or
+// the end of its inputs it first sends the last epoch the node's origins
+// were in: the receiving aligners close every epoch a sender announced, so
+// every worker closes the epochs read before the stop, also those whose
+// data went elsewhere, and commits them at the end (see commit).
 func (w *worker) announce() error {
 	for i := range w.plan.Nodes {
 		if !w.plan.Exchanging(i) {
@@ -43,7 +44,7 @@ func (w *worker) announce() error {
 			f = min(f, w.outFrontier(o))
 			last = max(last, w.lastEpoch(o))
 		}
-		if f == Stop && last > w.nodes[i].sent {
+		if f >= Stop && last > w.nodes[i].sent {
 			if err := w.sendFrontier(i, last); err != nil {
 				return err
 			}

@@ -129,6 +129,9 @@ func (w *worker) write(i, part int, epoch uint64, b abi.Batch) error {
 	}
 	s.dirty = true
 	w.nodes[i].changed = max(w.nodes[i].changed, epoch)
+	if st, ok := s.host.(connectors.StagedSinkPart); ok {
+		return w.stepError(s.step, w.writeStaged(st, epoch, b))
+	}
 	if s.host != nil {
 		return w.stepError(s.step, s.host.Write(b))
 	}
@@ -156,6 +159,9 @@ func (w *worker) closeAll() error {
 			s.eof = true
 		}
 		for _, s := range w.nodes[i].sinks {
+			if _, staged := s.host.(connectors.StagedSinkPart); staged && w.commits != nil {
+				continue // the committer publishes and closes it: see committer.finish
+			}
 			if s.host != nil {
 				keep(w.stepError(s.step, s.host.Close()))
 			} else {
@@ -165,4 +171,16 @@ func (w *worker) closeAll() error {
 		w.nodes[i].sinks = nil
 	}
 	return first
+}
+
+// writeStaged keeps a batch in a staged sink partition. Without a recovery
+// store nothing is ever replayed, so the batch goes out right away.
+func (w *worker) writeStaged(st connectors.StagedSinkPart, epoch uint64, b abi.Batch) error {
+	if err := st.WriteEpoch(epoch, b); err != nil {
+		return err
+	}
+	if w.commits == nil {
+		return st.Committed(epoch)
+	}
+	return nil
 }

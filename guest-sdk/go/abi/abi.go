@@ -127,11 +127,21 @@ const (
 	ConnStdin
 	// ConnStdout writes each item's value as a line on standard output.
 	ConnStdout
+	// ConnJetStream reads a NATS JetStream stream, one partition per
+	// subject filter, or publishes into one. Arg is a StreamConn in JSON.
+	ConnJetStream
+	// ConnNATS subscribes to core NATS subjects (at most once) or
+	// publishes to them. Arg is a StreamConn in JSON.
+	ConnNATS
+	// ConnKafka reads Kafka topics, one partition per topic partition, or
+	// produces into a topic. Arg is a StreamConn in JSON.
+	ConnKafka
 )
 
 var connNames = map[ConnKind]string{
 	ConnGuestPartitioned: "guest-partitioned", ConnGuestDynamic: "guest-dynamic",
 	ConnFile: "file", ConnDir: "dir", ConnStdin: "stdin", ConnStdout: "stdout",
+	ConnJetStream: "jetstream", ConnNATS: "nats", ConnKafka: "kafka",
 }
 
 // String names the connector kind.
