@@ -262,6 +262,7 @@ func (r *runner) engineConfig() engine.Config {
 
 func (r *runner) close(ctx context.Context) {
 	ctx = context.WithoutCancel(ctx)
+	r.conns.close()
 	for _, inst := range r.insts {
 		inst.Close(ctx)
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/bxwasm/bxwasm/internal/connectors"
 	"github.com/bxwasm/bxwasm/internal/transport"
 	"github.com/nats-io/nats.go"
 )
@@ -75,6 +76,10 @@ type Options struct {
 	WorkDir string
 	// AllowPaths are further directories host connectors may read or write.
 	AllowPaths []string
+	// Connections are the servers stream connectors (JetStream, NATS,
+	// Kafka) may reach, by the name a flow gives them; a flow naming any
+	// other fails before it runs.
+	Connections connectors.Connections
 	// Processes is the number of processes of a clustered run (default
 	// 1, at most MaxProcesses). With more than one, this process runs
 	// workers ProcessID*WorkersPerProcess onwards and exchanges data with

@@ -13,6 +13,7 @@ import (
 	"github.com/alecthomas/kong"
 
 	"github.com/bxwasm/bxwasm/host"
+	"github.com/bxwasm/bxwasm/internal/connectors"
 	"github.com/bxwasm/bxwasm/internal/flowspec"
 )
 
@@ -66,8 +67,11 @@ type runCmd struct {
 	ResetSource       []string      `sep:"," env:"BXWASM_RESET_SOURCES" placeholder:"STEP" help:"With -r, read input step STEP from the start of its files instead of its stored position (after a file changed); repeatable."`
 	moduleFlags
 	resourceFlags
-	AllowPath  []string `sep:"," env:"BXWASM_ALLOW_PATHS" placeholder:"DIR" help:"Directories host connectors may read and write besides the working directory."`
-	CPUProfile string   `name:"cpuprofile" type:"path" env:"BXWASM_CPUPROFILE" placeholder:"FILE" help:"Write a pprof CPU profile of the process that runs the guests to FILE (process N of a -p run: FILE.N), for go tool pprof."`
+	AllowPath       []string `sep:"," env:"BXWASM_ALLOW_PATHS" placeholder:"DIR" help:"Directories host connectors may read and write besides the working directory."`
+	Connection      []string `sep:"," env:"BXWASM_CONNECTIONS" placeholder:"NAME=URL" help:"Let the flow's stream connectors reach the server at URL under NAME (nats://HOST:4222, tls://..., kafka://HOST:9092[,HOST:9092]); repeatable. A flow reaches no other server."`
+	ConnectionCreds []string `sep:"," env:"BXWASM_CONNECTION_CREDS" placeholder:"NAME=FILE" help:"NATS credentials file (user JWT and NKey seed) of connection NAME; repeatable."`
+	connections     connectors.Connections
+	CPUProfile      string `name:"cpuprofile" type:"path" env:"BXWASM_CPUPROFILE" placeholder:"FILE" help:"Write a pprof CPU profile of the process that runs the guests to FILE (process N of a -p run: FILE.N), for go tool pprof."`
 	clusterFlags
 }
 
@@ -135,6 +139,7 @@ func (c *runCmd) Validate() error {
 		flagRange("--memory-total", c.MemoryTotal, 0, math.MaxInt32),
 		flagRange("--max-item-size", c.MaxItemSize, 1, host.MaxItemSizeMiB),
 		c.validateDurations(),
+		c.parseConnections(),
 	} {
 		if err != nil {
 			return err
@@ -201,12 +206,20 @@ func loopback(addr string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
+// parseConnections reads --connection and --connection-creds.
+func (c *runCmd) parseConnections() error {
+	var err error
+	c.connections, err = connectors.ParseConnections(c.Connection, c.ConnectionCreds)
+	return err
+}
+
 // options turns the flags into host options.
 func (c *runCmd) options(s streams) host.Options {
 	o := c.moduleFlags.options(s)
 	o.WorkersPerProcess = c.WorkersPerProcess
 	o.EpochInterval = time.Duration(c.EpochInterval)
 	o.AllowPaths = c.AllowPath
+	o.Connections = c.connections
 	o.RecoveryDir = c.RecoveryDirectory
 	o.BackupInterval = c.BackupInterval
 	o.ResetSources = c.ResetSource

@@ -63,7 +63,7 @@ func newNode(g *abi.Graph, steps []int) Node {
 		n.Kind, n.Route = NodeStateful, RouteKey
 	case abi.KindOutput:
 		n.Kind = NodeOutput
-		if first.Conn == abi.ConnGuestPartitioned || first.Conn == abi.ConnFile {
+		if first.Conn.Partitioned() {
 			n.Route = RoutePart
 		}
 	default:

@@ -26,11 +26,13 @@ var arities = map[abi.StepKind]arity{
 var sourceConns = map[abi.ConnKind]bool{
 	abi.ConnGuestPartitioned: true, abi.ConnGuestDynamic: true,
 	abi.ConnFile: true, abi.ConnDir: true, abi.ConnStdin: true,
+	abi.ConnJetStream: true, abi.ConnNATS: true, abi.ConnKafka: true,
 }
 
 var sinkConns = map[abi.ConnKind]bool{
 	abi.ConnGuestPartitioned: true, abi.ConnGuestDynamic: true,
 	abi.ConnFile: true, abi.ConnStdout: true,
+	abi.ConnJetStream: true, abi.ConnNATS: true, abi.ConnKafka: true,
 }
 
 func invalid(format string, args ...any) error {

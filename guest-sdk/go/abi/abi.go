@@ -152,6 +152,12 @@ func (c ConnKind) String() string {
 	return "unknown"
 }
 
+// Partitioned reports whether a sink of this kind has named partitions
+// that items are routed to by key.
+func (c ConnKind) Partitioned() bool {
+	return c == ConnGuestPartitioned || c == ConnFile || c == ConnJetStream || c == ConnNATS || c == ConnKafka
+}
+
 // Host reports whether the host implements the connector.
 func (c ConnKind) Host() bool { return c >= ConnFile }
 

@@ -17,7 +17,7 @@ type StreamConn struct {
 	Stream string `json:"stream,omitempty"`
 	// Subjects are, for a JetStream source, the partitions: one subject
 	// filter each (default: the stream's own subjects); for a NATS source,
-	// the subjects it subscribes to (required).
+	// the subjects it subscribes to, one partition each (required).
 	Subjects []string `json:"subjects,omitempty"`
 	// PartitionBy makes a JetStream source's partitions the subjects of
 	// the stream that match this pattern when the run starts, one each.
@@ -52,9 +52,6 @@ type StreamConn struct {
 	// (default 1): items are routed to one by their key, and each
 	// partition publishes in order.
 	Partitions int `json:"partitions,omitempty"`
-	// Queue is the queue group every worker of a NATS source subscribes
-	// in, so that each message reaches one of them (default: the step id).
-	Queue string `json:"queue,omitempty"`
 }
 
 // Formats of StreamConn.Format.
