@@ -1,0 +1,275 @@
+package natsconn
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/bxwasm/bxwasm/guest-sdk/go/abi"
+	"github.com/bxwasm/bxwasm/internal/connectors"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// defaultBatch is how many messages a partition fetches at once.
+const defaultBatch = 1000
+
+// jsSource reads a JetStream stream, one partition per subject filter.
+type jsSource struct {
+	step   string
+	arg    abi.StreamConn
+	nc     *nats.Conn
+	js     jetstream.JetStream
+	parts  []string
+	bounds map[string]uint64 // without Tail: the last sequence of each partition
+	start  jetstream.OrderedConsumerConfig
+}
+
+// NewJetStreamSource connects to conn and checks the stream, and lists its
+// partitions.
+func NewJetStreamSource(step string, arg abi.StreamConn, conn connectors.Connection) (connectors.PartitionedSource, error) {
+	if arg.Stream == "" {
+		return nil, errors.New("natsconn: a JetStream source needs a stream")
+	}
+	start, err := startConfig(arg)
+	if err != nil {
+		return nil, err
+	}
+	nc, err := dial(step, conn)
+	if err != nil {
+		return nil, err
+	}
+	s := &jsSource{step: step, arg: arg, nc: nc, start: start}
+	if err := s.inspect(conn); err != nil {
+		nc.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// startConfig is where partitions without resume state begin.
+func startConfig(arg abi.StreamConn) (jetstream.OrderedConsumerConfig, error) {
+	var c jetstream.OrderedConsumerConfig
+	switch arg.Start {
+	case "", "first":
+		c.DeliverPolicy = jetstream.DeliverAllPolicy
+	case "new":
+		c.DeliverPolicy = jetstream.DeliverNewPolicy
+	case "time":
+		t, err := time.Parse(time.RFC3339Nano, arg.StartTime)
+		if err != nil {
+			return c, fmt.Errorf("natsconn: start time %q is not an RFC 3339 time", arg.StartTime)
+		}
+		c.DeliverPolicy, c.OptStartTime = jetstream.DeliverByStartTimePolicy, &t
+	default:
+		return c, fmt.Errorf("natsconn: start %q is not first, new or time", arg.Start)
+	}
+	return c, nil
+}
+
+// inspect checks that the stream exists and finds the partitions and, for
+// a bounded source, where each ends.
+func (s *jsSource) inspect(conn connectors.Connection) error {
+	js, err := jetstream.New(s.nc)
+	if err != nil {
+		return err
+	}
+	s.js = js
+	ctx, cancel := apiContext()
+	defer cancel()
+	stream, err := js.Stream(ctx, s.arg.Stream)
+	if err != nil {
+		return fmt.Errorf("natsconn: stream %q on connection %q: %w", s.arg.Stream, conn.Name, err)
+	}
+	if s.parts, err = s.partitions(stream); err != nil {
+		return err
+	}
+	if s.start.DeliverPolicy == jetstream.DeliverNewPolicy {
+		// "New" is new as of now, for every partition alike, even if a
+		// worker opens its partition later.
+		info, err := stream.Info(ctx)
+		if err != nil {
+			return fmt.Errorf("natsconn: stream %q: %w", s.arg.Stream, err)
+		}
+		s.start.DeliverPolicy, s.start.OptStartSeq = jetstream.DeliverByStartSequencePolicy, info.State.LastSeq+1
+	}
+	if !s.arg.Tail {
+		return s.findBounds(stream)
+	}
+	return nil
+}
+
+// partitions are the declared subjects, the stream's subjects matching
+// PartitionBy, or the stream's own subjects.
+func (s *jsSource) partitions(stream jetstream.Stream) ([]string, error) {
+	switch {
+	case len(s.arg.Subjects) > 0:
+		return s.arg.Subjects, nil
+	case s.arg.PartitionBy != "":
+		ctx, cancel := apiContext()
+		defer cancel()
+		info, err := stream.Info(ctx, jetstream.WithSubjectFilter(s.arg.PartitionBy))
+		if err != nil {
+			return nil, fmt.Errorf("natsconn: stream %q: %w", s.arg.Stream, err)
+		}
+		parts := slices.Sorted(maps.Keys(info.State.Subjects))
+		if len(parts) == 0 {
+			return nil, fmt.Errorf("natsconn: stream %q has no subject matching %q to read", s.arg.Stream, s.arg.PartitionBy)
+		}
+		return parts, nil
+	}
+	return stream.CachedInfo().Config.Subjects, nil
+}
+
+// findBounds records the last sequence of every partition now.
+func (s *jsSource) findBounds(stream jetstream.Stream) error {
+	s.bounds = map[string]uint64{}
+	for _, p := range s.parts {
+		ctx, cancel := apiContext()
+		m, err := stream.GetLastMsgForSubject(ctx, p)
+		cancel()
+		switch {
+		case errors.Is(err, jetstream.ErrMsgNotFound):
+			s.bounds[p] = 0
+		case err != nil:
+			return fmt.Errorf("natsconn: stream %q, subject %q: %w", s.arg.Stream, p, err)
+		default:
+			s.bounds[p] = m.Sequence
+		}
+	}
+	return nil
+}
+
+// Parts lists the subject filters.
+func (s *jsSource) Parts() ([]string, error) { return s.parts, nil }
+
+// Close closes the connection.
+func (s *jsSource) Close() error {
+	s.nc.Close()
+	return nil
+}
+
+// Open starts an ordered consumer on the partition, right after the
+// sequence in resume, or where the source starts.
+func (s *jsSource) Open(part string, resume []byte) (connectors.SourcePart, error) {
+	if !slices.Contains(s.parts, part) {
+		return nil, fmt.Errorf("%w %q", connectors.ErrUnknownPart, part)
+	}
+	cfg := s.start
+	cfg.FilterSubjects = []string{part}
+	var last uint64
+	if len(resume) > 0 {
+		seq, n := binary.Uvarint(resume)
+		if n != len(resume) {
+			return nil, fmt.Errorf("%w: %s: %d bytes are not a stream sequence", connectors.ErrBadResume, part, len(resume))
+		}
+		last = seq
+		cfg.DeliverPolicy, cfg.OptStartSeq, cfg.OptStartTime = jetstream.DeliverByStartSequencePolicy, seq+1, nil
+	}
+	p := &jsPart{name: part, last: last, format: s.arg.Format, bounded: !s.arg.Tail}
+	if p.bounded {
+		p.bound = s.bounds[part]
+		if p.bound == 0 || last >= p.bound {
+			p.ended = true
+			return p, nil
+		}
+	}
+	ctx, cancel := apiContext()
+	defer cancel()
+	cons, err := s.js.OrderedConsumer(ctx, s.arg.Stream, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("natsconn: reading %q of stream %q: %w", part, s.arg.Stream, err)
+	}
+	batch := s.arg.Batch
+	if batch <= 0 {
+		batch = defaultBatch
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(batch))
+	if err != nil {
+		return nil, fmt.Errorf("natsconn: reading %q of stream %q: %w", part, s.arg.Stream, err)
+	}
+	p.ahead = newFetcher(it, batch)
+	return p, nil
+}
+
+// jsPart is an open partition.
+type jsPart struct {
+	name    string
+	format  string
+	ahead   *fetcher
+	last    uint64 // stream sequence of the last message emitted
+	bounded bool
+	bound   uint64
+	ended   bool
+	msg     abi.Message
+	w       abi.Writer
+}
+
+// Next appends the messages fetched so far, up to max.
+func (p *jsPart) Next(b *abi.Batch, max int) (bool, error) {
+	if p.ended {
+		return true, nil
+	}
+	for n := 0; n < max; n++ {
+		m, ok, err := p.ahead.next()
+		if err != nil {
+			return false, fmt.Errorf("natsconn: reading %q after sequence %d: %w", p.name, p.last, err)
+		}
+		if !ok {
+			return false, nil
+		}
+		meta, err := m.Metadata()
+		if err != nil {
+			return false, fmt.Errorf("natsconn: reading %q after sequence %d: %w", p.name, p.last, err)
+		}
+		seq := meta.Sequence.Stream
+		if p.bounded && seq > p.bound {
+			p.ended = true
+			return true, nil
+		}
+		p.emit(b, m, meta)
+		p.last = seq
+		if p.bounded && (seq >= p.bound || meta.NumPending == 0) {
+			p.ended = true
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// emit appends one message as an item.
+func (p *jsPart) emit(b *abi.Batch, m jetstream.Msg, meta *jetstream.MsgMetadata) {
+	if p.format == abi.FormatPayload {
+		b.Append(nil, false, m.Data())
+		return
+	}
+	p.msg = abi.Message{Subject: m.Subject(), Value: m.Data(), Headers: headers(m.Headers(), p.msg.Headers[:0]),
+		Partition: p.name, Seq: meta.Sequence.Stream, Time: meta.Timestamp.UnixNano()}
+	p.w.Reset()
+	p.msg.Encode(&p.w)
+	b.Append(nil, false, p.w.B)
+}
+
+// headers lists a message's headers sorted by name.
+func headers(h nats.Header, out []abi.Header) []abi.Header {
+	for _, k := range slices.Sorted(maps.Keys(h)) {
+		for _, v := range h[k] {
+			out = append(out, abi.Header{Name: k, Value: []byte(v)})
+		}
+	}
+	return out
+}
+
+// Snapshot is the sequence of the last message emitted.
+func (p *jsPart) Snapshot() []byte { return binary.AppendUvarint(nil, p.last) }
+
+// Close stops the consumer.
+func (p *jsPart) Close() error {
+	if p.ahead != nil {
+		p.ahead.stop()
+	}
+	return nil
+}
