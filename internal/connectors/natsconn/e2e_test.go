@@ -53,17 +53,17 @@ func newPayments(t *testing.T, n, users int) *payments {
 	for i := range n {
 		u := i % users
 		msg := fmt.Sprintf("u%d %d", u, 1+i%7)
-		p.publish(t, fmt.Sprintf("pay.%d", u%4), msg)
+		if _, err := p.js.PublishAsync(fmt.Sprintf("pay.%d", u%4), []byte(msg)); err != nil {
+			t.Fatal(err)
+		}
+		p.sent = append(p.sent, msg)
+	}
+	select {
+	case <-p.js.PublishAsyncComplete():
+	case <-time.After(time.Minute):
+		t.Fatal("publishing the payments took over a minute")
 	}
 	return p
-}
-
-func (p *payments) publish(t *testing.T, subject, msg string) {
-	t.Helper()
-	if _, err := p.js.Publish(context.Background(), subject, []byte(msg)); err != nil {
-		t.Fatal(err)
-	}
-	p.sent = append(p.sent, msg)
 }
 
 // resetTotals makes TOTALS empty, with a duplicate window long enough for
@@ -114,11 +114,17 @@ func (p *payments) totals(t *testing.T) []string {
 		t.Fatal(err)
 	}
 	for uint64(len(out)) < info.State.Msgs {
-		m, err := c.Next(jetstream.FetchMaxWait(5 * time.Second))
+		batch, err := c.Fetch(1000, jetstream.FetchMaxWait(5*time.Second))
 		if err != nil {
 			t.Fatalf("reading TOTALS after %d of %d messages: %v", len(out), info.State.Msgs, err)
 		}
-		out = append(out, string(m.Data()))
+		n := len(out)
+		for m := range batch.Messages() {
+			out = append(out, string(m.Data()))
+		}
+		if err := batch.Error(); err != nil || len(out) == n {
+			t.Fatalf("reading TOTALS after %d of %d messages: %v", len(out), info.State.Msgs, err)
+		}
 	}
 	slices.Sort(out)
 	return out
@@ -193,12 +199,23 @@ func TestJetStreamFlow(t *testing.T) {
 // moments and resumes it on another shape each time, until a run finishes:
 // the output stream must hold exactly the totals of a clean run.
 func TestJetStreamChaos(t *testing.T) {
-	p := newPayments(t, 20000, 200)
+	p := newPayments(t, 100000, 500)
 	want := p.want()
+	// A clean run first: kills fall within its duration.
+	p.flowCmd(t, nil) // builds the command and the module
+	start := time.Now()
+	stderr, err := testutil.RunKillable(t, p.flowCmd(t, []string{"-p2", "-w2"}, "-r", filepath.Join(t.TempDir(), "clean"), "-s", "0.5"), 0, 2*time.Minute)
+	if err != nil {
+		t.Fatalf("clean run: %v\n%s", err, stderr)
+	}
+	took := time.Since(start)
+	sameLines(t, p.totals(t), want)
+	p.resetTotals(t)
+
 	rec := filepath.Join(t.TempDir(), "rec")
-	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 9))
 	seed := time.Now().UnixNano()
-	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewPCG(uint64(seed), 9))
+	t.Logf("seed %d, a clean run takes %s", seed, took)
 	resumes := [][]string{{"-p2", "-w2"}, {"-w3"}, {"-w1"}, {"-p2", "-w1"}, {"-w2"}}
 	kills := 0
 	for run := 0; ; run++ {
@@ -208,9 +225,11 @@ func TestJetStreamChaos(t *testing.T) {
 		shape := resumes[run%len(resumes)]
 		kill := time.Duration(0)
 		if run < 6 {
-			kill = time.Duration(300+rng.IntN(1500)) * time.Millisecond
+			kill = took/20 + time.Duration(rng.Int64N(int64(took/2)))
 		}
+		began := time.Now()
 		stderr, err := testutil.RunKillable(t, p.flowCmd(t, shape, "-r", rec, "-s", "0.5"), kill, 2*time.Minute)
+		t.Logf("run %d %v: kill at %s, ended after %s: %v", run, shape, kill.Round(time.Millisecond), time.Since(began).Round(time.Millisecond), err)
 		if testutil.Killed(err) {
 			kills++
 			continue
@@ -221,5 +240,13 @@ func TestJetStreamChaos(t *testing.T) {
 		break
 	}
 	t.Logf("%d kills", kills)
+	if kills < 2 {
+		t.Errorf("only %d runs were killed before one finished", kills)
+	}
+	sameLines(t, p.totals(t), want)
+	// Running the finished flow again publishes nothing more.
+	if stderr, err := testutil.RunKillable(t, p.flowCmd(t, []string{"-w2"}, "-r", rec, "-s", "0.5"), 0, 2*time.Minute); err != nil {
+		t.Fatalf("run after the end: %v\n%s", err, stderr)
+	}
 	sameLines(t, p.totals(t), want)
 }
