@@ -36,7 +36,7 @@ enum { OP_LIST_FLOWS = 1, OP_BUILD, OP_FUSE, OP_RUN_CHAIN, OP_STATEFUL_BATCH, OP
        OP_PART_SNAPSHOT, OP_CLOSE_PART };
 enum { K_INPUT = 1, K_OUTPUT, K_FLAT_MAP_BATCH, K_BRANCH, K_MERGE, K_REDISTRIBUTE, K_INSPECT_DEBUG,
        K_STATEFUL_BATCH };
-enum { C_PARTITIONED = 1, C_DYNAMIC, C_FILE, C_DIR, C_STDIN, C_STDOUT };
+enum { C_PARTITIONED = 1, C_DYNAMIC, C_FILE, C_DIR, C_STDIN, C_STDOUT, C_JETSTREAM, C_NATS, C_KAFKA };
 enum { A_STRING = 1, A_INT, A_FLOAT, A_BOOL };
 
 static const char *kind_name(unsigned k) {
@@ -46,8 +46,9 @@ static const char *kind_name(unsigned k) {
 }
 
 static const char *conn_name(unsigned c) {
-	static const char *names[] = {"unknown", "guest-partitioned", "guest-dynamic", "file", "dir", "stdin", "stdout"};
-	return c <= 6 ? names[c] : "unknown";
+	static const char *names[] = {"unknown", "guest-partitioned", "guest-dynamic", "file", "dir", "stdin", "stdout",
+	                              "jetstream", "nats", "kafka"};
+	return c <= C_KAFKA ? names[c] : "unknown";
 }
 
 static const char *arg_name(unsigned t) {
@@ -977,6 +978,317 @@ bx_source bx_dynamic_source(const bx_source_vt *vt, void *ctx) { return (bx_sour
 bx_sink bx_partitioned_sink(const bx_sink_vt *vt, void *ctx) { return (bx_sink){C_PARTITIONED, "", vt, ctx}; }
 bx_sink bx_dynamic_sink(const bx_sink_vt *vt, void *ctx) { return (bx_sink){C_DYNAMIC, "", vt, ctx}; }
 
+/* ---- stream connectors ------------------------------------------------- */
+
+/* utf8_len is the length of the valid UTF-8 sequence at p (p[0] >= 0x80),
+ * or 0 when it is not one (as Go's utf8.DecodeRune sees it). */
+static size_t utf8_len(const uint8_t *p) {
+	uint8_t c = p[0], lo = 0x80, hi = 0xbf;
+	size_t n;
+	if (c >= 0xc2 && c <= 0xdf) {
+		n = 2;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 3;
+		if (c == 0xe0)
+			lo = 0xa0;
+		else if (c == 0xed)
+			hi = 0x9f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4;
+		if (c == 0xf0)
+			lo = 0x90;
+		else if (c == 0xf4)
+			hi = 0x8f;
+	} else {
+		return 0;
+	}
+	if (p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+/* json_str appends s as a JSON string the way Go's encoding/json writes
+ * it: quotes, backslashes and control characters escaped, and also <, >,
+ * &, U+2028 and U+2029; a byte that is not valid UTF-8 becomes \ufffd. */
+static void json_str(bx_writer *w, const char *s) {
+	static const char hexd[] = "0123456789abcdef";
+	const uint8_t *p = (const uint8_t *)(s ? s : "");
+	bx_w_u8(w, '"');
+	while (*p) {
+		uint8_t c = *p;
+		if (c >= 0x80) {
+			size_t n = utf8_len(p);
+			if (n == 0) {
+				bx_w_raw(w, "\\ufffd", 6);
+				p++;
+			} else if (n == 3 && p[0] == 0xe2 && p[1] == 0x80 && (p[2] == 0xa8 || p[2] == 0xa9)) {
+				bx_w_raw(w, p[2] == 0xa8 ? "\\u2028" : "\\u2029", 6);
+				p += 3;
+			} else {
+				bx_w_raw(w, p, n);
+				p += n;
+			}
+			continue;
+		}
+		p++;
+		const char *esc = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\n' ? "\\n" : c == '\r' ? "\\r"
+		                : c == '\t' ? "\\t" : c == '\b' ? "\\b" : c == '\f' ? "\\f" : NULL;
+		if (esc) {
+			bx_w_raw(w, esc, 2);
+		} else if (c < 0x20 || c == '<' || c == '>' || c == '&') {
+			char u[6] = {'\\', 'u', '0', '0', hexd[c >> 4], hexd[c & 15]};
+			bx_w_raw(w, u, 6);
+		} else {
+			bx_w_u8(w, c);
+		}
+	}
+	bx_w_u8(w, '"');
+}
+
+/* json_obj writes a JSON object field by field. */
+typedef struct json_obj {
+	bx_writer w;
+} json_obj;
+
+static void json_field(json_obj *o, const char *name) {
+	bx_w_u8(&o->w, o->w.len ? ',' : '{');
+	json_str(&o->w, name);
+	bx_w_u8(&o->w, ':');
+}
+
+/* json_string writes a string field, left out when empty unless always. */
+static void json_string(json_obj *o, const char *name, const char *v, bool always) {
+	if (!always && (!v || !*v))
+		return;
+	json_field(o, name);
+	json_str(&o->w, v);
+}
+
+static void json_strings(json_obj *o, const char *name, const char *const *v, size_t n) {
+	if (n == 0 || !v)
+		return;
+	json_field(o, name);
+	for (size_t i = 0; i < n; i++) {
+		bx_w_u8(&o->w, i ? ',' : '[');
+		json_str(&o->w, v[i]);
+	}
+	bx_w_u8(&o->w, ']');
+}
+
+static void json_int(json_obj *o, const char *name, int v) {
+	if (v == 0)
+		return;
+	json_field(o, name);
+	char buf[16];
+	int n = snprintf(buf, sizeof buf, "%d", v);
+	bx_w_raw(&o->w, buf, (size_t)n);
+}
+
+/* json_done returns the object as a NUL-terminated string in the arena. */
+static const char *json_done(json_obj *o) {
+	if (!o->w.len)
+		bx_w_u8(&o->w, '{');
+	bx_w_u8(&o->w, '}');
+	bx_w_u8(&o->w, 0);
+	return (const char *)o->w.ptr;
+}
+
+/* stream_conn is the Go SDK's abi.StreamConn: its JSON fields are written
+ * in that struct's order and left out when empty. */
+typedef struct stream_conn {
+	const char *conn, *stream;
+	const char *const *subjects;
+	size_t nsubjects;
+	const char *partition_by;
+	const char *const *topics;
+	size_t ntopics;
+	const char *subject, *topic, *start, *start_time;
+	bool tail;
+	int batch;
+	const char *format;
+	int partitions;
+} stream_conn;
+
+static const char *stream_conn_json(const stream_conn *a) {
+	json_obj o = {{0}};
+	json_string(&o, "conn", a->conn, true);
+	json_string(&o, "stream", a->stream, false);
+	json_strings(&o, "subjects", a->subjects, a->nsubjects);
+	json_string(&o, "partition_by", a->partition_by, false);
+	json_strings(&o, "topics", a->topics, a->ntopics);
+	json_string(&o, "subject", a->subject, false);
+	json_string(&o, "topic", a->topic, false);
+	json_string(&o, "start", a->start, false);
+	json_string(&o, "start_time", a->start_time, false);
+	if (a->tail) {
+		json_field(&o, "tail");
+		bx_w_raw(&o.w, "true", 4);
+	}
+	json_int(&o, "batch", a->batch);
+	json_string(&o, "format", a->format, false);
+	json_int(&o, "partitions", a->partitions);
+	return json_done(&o);
+}
+
+/* rfc3339_nano writes Unix ns t as Go's t.UTC().Format(time.RFC3339Nano)
+ * does (the fraction without its trailing zeros), in the arena. */
+static const char *rfc3339_nano(int64_t t) {
+	int64_t secs = t / 1000000000, frac = t % 1000000000;
+	if (frac < 0) {
+		frac += 1000000000;
+		secs--;
+	}
+	int64_t days = secs / 86400, sod = secs % 86400;
+	if (sod < 0) {
+		sod += 86400;
+		days--;
+	}
+	/* days to civil date (H. Hinnant's algorithm) */
+	int64_t z = days + 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	int64_t doe = z - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int64_t mp = (5 * doy + 2) / 153;
+	int64_t d = doy - (153 * mp + 2) / 5 + 1;
+	int64_t m = mp < 10 ? mp + 3 : mp - 9;
+	int64_t y = yoe + era * 400 + (m <= 2);
+	char *out = bx_alloc(48);
+	int n = snprintf(out, 48, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld", (long long)y, (long long)m, (long long)d,
+	                 (long long)(sod / 3600), (long long)(sod / 60 % 60), (long long)(sod % 60));
+	if (frac) {
+		int k = 9;
+		while (frac % 10 == 0) {
+			frac /= 10;
+			k--;
+		}
+		n += snprintf(out + n, (size_t)(48 - n), ".%0*lld", k, (long long)frac);
+	}
+	snprintf(out + n, (size_t)(48 - n), "Z");
+	return out;
+}
+
+static stream_conn source_conn(const char *conn, bx_stream_opts o, const char *format) {
+	stream_conn a = {.conn = conn, .subjects = o.subjects, .nsubjects = o.nsubjects, .partition_by = o.partition_by,
+	                 .tail = o.tail, .batch = o.batch, .format = format};
+	if (o.start == BX_START_NEW) {
+		a.start = "new";
+	} else if (o.start == BX_START_TIME) {
+		a.start = "time";
+		a.start_time = rfc3339_nano(o.start_time);
+	}
+	return a;
+}
+
+static bx_source stream_source(uint8_t kind, stream_conn a) {
+	return (bx_source){kind, stream_conn_json(&a), NULL, NULL};
+}
+
+static bx_sink stream_sink(uint8_t kind, stream_conn a) { return (bx_sink){kind, stream_conn_json(&a), NULL, NULL}; }
+
+bx_source bx_jetstream_source(const char *conn, const char *stream, bx_stream_opts o) {
+	stream_conn a = source_conn(conn, o, NULL);
+	a.stream = stream;
+	return stream_source(C_JETSTREAM, a);
+}
+
+bx_source bx_jetstream_payloads(const char *conn, const char *stream, bx_stream_opts o) {
+	stream_conn a = source_conn(conn, o, "payload");
+	a.stream = stream;
+	return stream_source(C_JETSTREAM, a);
+}
+
+bx_sink bx_jetstream_sink(const char *conn, const char *subject, bx_sink_opts o) {
+	return stream_sink(C_JETSTREAM, (stream_conn){.conn = conn, .subject = subject, .partitions = o.partitions});
+}
+
+bx_sink bx_jetstream_message_sink(const char *conn, const char *subject, bx_sink_opts o) {
+	return stream_sink(C_JETSTREAM,
+	                   (stream_conn){.conn = conn, .subject = subject, .partitions = o.partitions, .format = "message"});
+}
+
+bx_source bx_nats_source(const char *conn, const char *const *subjects, size_t n) {
+	return stream_source(C_NATS, (stream_conn){.conn = conn, .subjects = subjects, .nsubjects = n});
+}
+
+bx_sink bx_nats_sink(const char *conn, const char *subject, bx_sink_opts o) {
+	return stream_sink(C_NATS, (stream_conn){.conn = conn, .subject = subject, .partitions = o.partitions});
+}
+
+bx_source bx_kafka_source(const char *conn, const char *const *topics, size_t n, bx_stream_opts o) {
+	stream_conn a = source_conn(conn, o, NULL);
+	a.topics = topics;
+	a.ntopics = n;
+	return stream_source(C_KAFKA, a);
+}
+
+bx_sink bx_kafka_sink(const char *conn, const char *topic) {
+	return stream_sink(C_KAFKA, (stream_conn){.conn = conn, .topic = topic});
+}
+
+bx_sink bx_kafka_message_sink(const char *conn, const char *topic) {
+	return stream_sink(C_KAFKA, (stream_conn){.conn = conn, .topic = topic, .format = "message"});
+}
+
+void bx_w_message(bx_writer *w, const bx_message *m) {
+	bx_w_bytes(w, m->subject);
+	bx_w_bytes(w, m->key);
+	bx_w_bytes(w, m->value);
+	bx_w_uvarint(w, m->nheaders);
+	for (size_t i = 0; i < m->nheaders; i++) {
+		bx_w_bytes(w, m->headers[i].name);
+		bx_w_bytes(w, m->headers[i].value);
+	}
+	bx_w_bytes(w, m->partition);
+	bx_w_uvarint(w, m->seq);
+	bx_w_varint(w, m->time);
+}
+
+bx_bytes bx_message_encode(const bx_message *m) {
+	bx_writer w = {0};
+	bx_w_message(&w, m);
+	return bx_w_done(&w);
+}
+
+bool bx_message_decode(bx_bytes b, bx_message *m, const char **err) {
+	bx_reader r = bx_reader_of(b);
+	memset(m, 0, sizeof *m);
+	m->subject = bx_r_bytes(&r);
+	m->key = bx_r_bytes(&r);
+	m->value = bx_r_bytes(&r);
+	size_t n = r_count(&r, 2);
+	bx_header *h = n ? bx_alloc(n * sizeof *h) : NULL;
+	for (size_t i = 0; i < n && !r.err; i++) {
+		h[i].name = bx_r_bytes(&r);
+		h[i].value = bx_r_bytes(&r);
+	}
+	m->headers = h;
+	m->nheaders = n;
+	m->partition = bx_r_bytes(&r);
+	m->seq = bx_r_uvarint(&r);
+	m->time = bx_r_varint(&r);
+	if (!bx_r_end(&r)) {
+		memset(m, 0, sizeof *m);
+		if (err)
+			*err = bx_cstr_of(bx_fmt("bx: cannot decode a message: %s at byte %zu", r.err, r.err_off));
+		return false;
+	}
+	return true;
+}
+
+bool bx_message_header(const bx_message *m, const char *name, bx_bytes *value) {
+	for (size_t i = 0; i < m->nheaders; i++) {
+		if (bx_eq(m->headers[i].name, name)) {
+			*value = m->headers[i].value;
+			return true;
+		}
+	}
+	return false;
+}
+
 typedef struct testing_src {
 	bx_bytes *values;
 	size_t n, batch;
@@ -1052,7 +1364,7 @@ bx_stream bx_input(bx_flow *f, const char *id, bx_source src) {
 		return none;
 	if (f->err)
 		return none;
-	if (src.conn < C_PARTITIONED || src.conn > C_STDIN ||
+	if (src.conn < C_PARTITIONED || src.conn == C_STDOUT || src.conn > C_KAFKA ||
 	    (src.conn <= C_DYNAMIC && (!src.vt || !src.vt->next_batch))) {
 		flow_error(f, "nil argument: Input \"%s\" needs a flow and a source", id ? id : "");
 		return none;
@@ -1076,7 +1388,7 @@ void bx_output(const char *id, bx_stream up, bx_sink sink) {
 	if (!stream_ok(up, id))
 		return;
 	bx_flow *f = up.flow;
-	if (sink.conn < C_PARTITIONED || sink.conn == C_DIR || sink.conn == C_STDIN || sink.conn > C_STDOUT ||
+	if (sink.conn < C_PARTITIONED || sink.conn == C_DIR || sink.conn == C_STDIN || sink.conn > C_KAFKA ||
 	    (sink.conn <= C_DYNAMIC && (!sink.vt || !sink.vt->write_batch))) {
 		flow_error(f, "nil argument: Output \"%s\" needs a sink", id ? id : "");
 		return;

@@ -234,6 +234,94 @@ bx_sink bx_dynamic_sink(const bx_sink_vt *vt, void *ctx);
  * partition "iterable", resumable. */
 bx_source bx_testing_source(bx_flow *f, const bx_bytes *values, size_t n, size_t batch_size);
 
+/* ---- stream connectors: NATS JetStream, core NATS, Kafka ---------------- */
+
+/* The host implements these. The module names a connection (conn); the
+ * operator binds it to a server with --connection NAME=URL. The step's
+ * argument is a JSON object (the Go SDK's abi.StreamConn) the constructors
+ * write into the call's arena (bx_input/bx_output copy it).
+ *
+ * Sources emit unkeyed items: an encoded bx_message each (bx_message_decode
+ * reads it), or the message's data for bx_jetstream_payloads. Each
+ * partition (a subject filter, a topic partition, a core NATS subject) is
+ * read by one worker. JetStream and Kafka sources snapshot their position
+ * every epoch: exactly once into the dataflow. Core NATS is at most once.
+ *
+ * Sinks take keyed items: the key routes an item to a sink partition and
+ * is a Kafka record's key; the value is published as it is, or is an
+ * encoded bx_message for the message sinks (bx_message_encode).
+ * JetStream and Kafka sinks publish an epoch's items once it is committed,
+ * under ids a resumed run reuses: exactly once end to end. The core NATS
+ * sink publishes right away: at least once. */
+
+/* One header of a message; a name may repeat. */
+typedef struct bx_header {
+	bx_bytes name;
+	bx_bytes value;
+} bx_header;
+
+/* A stream message. subject is the NATS subject or Kafka topic, key a
+ * Kafka record's key, value the payload; partition and seq say where a
+ * source read it (subject filter or "topic/partition"; stream sequence or
+ * offset, 0 for core NATS); time is when the server stored it (Unix ns, 0
+ * for none). A sink ignores partition, seq and time; an empty subject (an
+ * empty Kafka key) means the step's subject (the item's key). */
+typedef struct bx_message {
+	bx_bytes subject;
+	bx_bytes key;
+	bx_bytes value;
+	const bx_header *headers;
+	size_t nheaders;
+	bx_bytes partition;
+	uint64_t seq;
+	int64_t time;
+} bx_message;
+
+/* Decode a whole message. Its byte fields point into b, the headers array
+ * is in the arena. A malformed message returns false, *m zeroed and, when
+ * err is not NULL, *err saying what is wrong. */
+bool bx_message_decode(bx_bytes b, bx_message *m, const char **err);
+/* The message's encoding, in the arena. */
+bx_bytes bx_message_encode(const bx_message *m);
+void bx_w_message(bx_writer *w, const bx_message *m);
+/* The first value of header name: false when there is none. */
+bool bx_message_header(const bx_message *m, const char *name, bx_bytes *value);
+
+/* Where a source without resume state begins. */
+typedef enum bx_start { BX_START_FIRST = 0, BX_START_NEW, BX_START_TIME } bx_start;
+
+/* Options of the JetStream and Kafka sources; zero means the default. */
+typedef struct bx_stream_opts {
+	/* JetStream: the partitions, one subject filter each (default: the
+	 * stream's subjects) */
+	const char *const *subjects;
+	size_t nsubjects;
+	/* JetStream: the partitions are the stream's subjects matching this
+	 * pattern when the run starts */
+	const char *partition_by;
+	bx_start start;     /* default BX_START_FIRST */
+	int64_t start_time; /* Unix ns, for BX_START_TIME */
+	/* keep waiting for new messages; without it the source ends at the
+	 * last message there when the run started */
+	bool tail;
+	int batch; /* most messages fetched at once (default 1000) */
+} bx_stream_opts;
+
+/* Options of the JetStream and core NATS sinks. */
+typedef struct bx_sink_opts {
+	int partitions; /* default 1; items go to one by key, each in order */
+} bx_sink_opts;
+
+bx_source bx_jetstream_source(const char *conn, const char *stream, bx_stream_opts o);
+bx_source bx_jetstream_payloads(const char *conn, const char *stream, bx_stream_opts o);
+bx_sink bx_jetstream_sink(const char *conn, const char *subject, bx_sink_opts o);
+bx_sink bx_jetstream_message_sink(const char *conn, const char *subject, bx_sink_opts o);
+bx_source bx_nats_source(const char *conn, const char *const *subjects, size_t n);
+bx_sink bx_nats_sink(const char *conn, const char *subject, bx_sink_opts o);
+bx_source bx_kafka_source(const char *conn, const char *const *topics, size_t n, bx_stream_opts o);
+bx_sink bx_kafka_sink(const char *conn, const char *topic);
+bx_sink bx_kafka_message_sink(const char *conn, const char *topic);
+
 /* ---- stateful logic --------------------------------------------------- */
 
 /* The state of one key: SDK-owned bytes that survive calls. Change it only

@@ -21,6 +21,9 @@ export const CONN_FILE: u8 = 3;
 export const CONN_DIR: u8 = 4;
 export const CONN_STDIN: u8 = 5;
 export const CONN_STDOUT: u8 = 6;
+export const CONN_JETSTREAM: u8 = 7;
+export const CONN_NATS: u8 = 8;
+export const CONN_KAFKA: u8 = 9;
 
 /** The name of a step kind, as the host writes it. */
 export function kindName(k: u8): string {
@@ -46,6 +49,9 @@ export function connName(c: u8): string {
     case 4: return "dir";
     case 5: return "stdin";
     case 6: return "stdout";
+    case 7: return "jetstream";
+    case 8: return "nats";
+    case 9: return "kafka";
   }
   return "unknown";
 }

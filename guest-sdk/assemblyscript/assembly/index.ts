@@ -13,6 +13,11 @@ export {
   FixedPartitionedSink, StatefulSinkPartition, DynamicSink, StatelessSinkPartition, TestingSource,
 } from "./parts";
 export {
+  Message, Header, decodeMessage, Start, StreamOptions, SinkOptions,
+  JetStreamSource, JetStreamPayloads, JetStreamSink, JetStreamMessageSink, NATSSource, NATSSink,
+  KafkaSource, KafkaSink, KafkaMessageSink,
+} from "./streams";
+export {
   map, mapWith, filter, filterMap, filterMapWith, flatMap, flatMapWith, keyOn,
   State, statefulMap, foldFinal, reduceFinal, countFinal,
 } from "./lib";

@@ -374,6 +374,113 @@ test("random requests never trap", () => {
   }
 });
 
+// ---- stream connectors (tests/streams.ts) ----
+
+const streamsPath = process.argv[4];
+const text = (ref) => new TextDecoder().decode(slice(ref));
+
+test("stream connectors write the Go SDK's JSON arguments", () => {
+  load(streamsPath);
+  const g = graph(ok(call(new W().byte(2).str("streams").uv(0).bytes)));
+  // The bytes abi.StreamConn.Encode writes for the same options, by hand.
+  assert.deepEqual(g.steps.filter((s) => s.conn !== 0).map((s) => [s.id, s.kind, s.conn, s.arg]), [
+    ["s.js0", 1, 7, String.raw`{"conn":"events","stream":"ORDERS"}`],
+    ["s.js1", 1, 7, String.raw`{"conn":"events","stream":"ORDERS","subjects":["orders.eu","orders.us"],"start":"new","tail":true,"batch":100}`],
+    ["s.js2", 1, 7, String.raw`{"conn":"events","stream":"ORDERS","partition_by":"orders.\u003e","start":"time","start_time":"2024-01-02T03:04:05.5Z","format":"payload"}`],
+    ["s.nats", 1, 8, String.raw`{"conn":"bus","subjects":["a.b","c"]}`],
+    ["s.k1", 1, 9, String.raw`{"conn":"k","topics":["t1","t2"],"start":"new","batch":10}`],
+    ["s.k2", 1, 9, String.raw`{"conn":"k","topics":["t"],"start":"time","start_time":"2024-01-02T03:04:05Z","tail":true}`],
+    ["s.jsout", 2, 7, String.raw`{"conn":"out","subject":"counts","partitions":3}`],
+    ["s.jsmout", 2, 7, String.raw`{"conn":"out","format":"message"}`],
+    ["s.natsout", 2, 8, String.raw`{"conn":"bus","subject":"replies"}`],
+    ["s.kout", 2, 9, String.raw`{"conn":"k","topic":"out"}`],
+    ["s.kmout", 2, 9, String.raw`{"conn":"k","topic":"out","format":"message"}`],
+  ]);
+  // the host runs them: no guest partitions
+  assert.match(error(call(new W().byte(10).uv(0).uv(0).uv(1).bytes)).message, /uses the host's jetstream connector/);
+});
+
+test("JSON strings are escaped as Go escapes them", () => {
+  load(streamsPath);
+  const want = [
+    String.raw`"plain"`, String.raw`""`, String.raw`"q\"b\\s/"`, String.raw`"\b\f\n\r\t"`,
+    String.raw`"\u0000\u0001\u001f` + "\x7f" + `"`, String.raw`"\u003ca\u003e\u0026b"`,
+    String.raw`"é\u2028\u2029€😀"`, String.raw`"lone \ufffd high"`, String.raw`"lone \ufffd low"`, String.raw`"cut \ufffd"`,
+  ];
+  want.forEach((w, i) => assert.equal(text(inst.exports.t_escape(i)), w, "case " + i));
+  assert.equal(text(inst.exports.t_escape(want.length)), "");
+});
+
+test("start times are written as Go writes RFC 3339 with nanoseconds", () => {
+  load(streamsPath);
+  for (const [t, want] of [
+    [0n, "1970-01-01T00:00:00Z"], [-1n, "1969-12-31T23:59:59.999999999Z"],
+    [1704164645500000000n, "2024-01-02T03:04:05.5Z"], [951782400123456789n, "2000-02-29T00:00:00.123456789Z"],
+    [-315619200000000000n, "1960-01-01T00:00:00Z"],
+  ]) assert.equal(text(inst.exports.t_time(t)), want, "time " + t);
+});
+
+const SAMPLE = "09 6f 72 64 65 72 73 2e 65 75 01 6b 02 68 69 02 01 61 01 31 01 62 00 08 6f 72 64 65 72 73 2e 3e ac 02 03";
+
+function decodeMessage(bytes) {
+  const p = Number(inst.exports.t_input(bytes.length)) >>> 0;
+  mem().set(bytes, p);
+  return text(inst.exports.t_decode());
+}
+
+test("messages encode and decode the hand-written bytes", () => {
+  load(streamsPath);
+  assert.equal(show(slice(inst.exports.t_sample())), SAMPLE);
+  assert.equal(decodeMessage(hex(SAMPLE)), "orders.eu|6b|68 69|a=31;b=;|orders.>|300|-2|31|" + SAMPLE);
+});
+
+test("messages round trip", () => {
+  load(streamsPath);
+  const msg = (subject, key, value, headers, partition, seq, time) => {
+    const w = new W().str(subject).uv(key.length).raw(key).uv(value.length).raw(value).uv(headers.length);
+    for (const [n, v] of headers) w.str(n).uv(v.length).raw(v);
+    return w.str(partition).uv(seq).v(time).bytes;
+  };
+  const big = new Array(300).fill(7);
+  const cases = [
+    [msg("", [], [], [], "", 0, 0), "|||||0|0|-|00 00 00 00 00 00 00"],
+    [msg("t", [0, 255], big, [["x", [1]], ["x", [0, 255]]], "t/3", 2n ** 64n - 1n, -(2n ** 63n)),
+      "t|00 ff|" + show(big) + "|x=01;x=00 ff;|t/3|18446744073709551615|-9223372036854775808|-|"],
+    [msg("é", [], [104, 105], [["a", []]], "p", 1, 1700000000123456789n), "é||68 69|a=;|p|1|1700000000123456789||"],
+  ];
+  for (const [b, want] of cases) {
+    const got = decodeMessage(b);
+    assert.ok(got.startsWith(want), got);
+    assert.ok(got.endsWith("|" + show(b)), "re-encoded: " + got);
+  }
+});
+
+test("truncated and malformed messages are refused", () => {
+  load(streamsPath);
+  const full = hex(SAMPLE);
+  for (let n = 0; n < full.length; n++) assert.match(decodeMessage(full.subarray(0, n)), /^error: /, "cut at " + n);
+  assert.equal(decodeMessage(hex(SAMPLE + " 00")), "error: 1 trailing byte(s)");
+  assert.match(decodeMessage(hex("05 61")), /^error: length 5/);
+  assert.match(decodeMessage(hex("00 00 00 ff ff ff ff 0f")), /^error: count/);
+  assert.match(decodeMessage(hex("00 00 00 00 00 ff ff ff ff ff ff ff ff ff ff 01 00")), /^error: varint/);
+});
+
+test("a message source's items decode as Message in a chain", () => {
+  load(streamsPath);
+  ok(call(new W().byte(2).str("streams").uv(0).bytes));
+  ok(call(new W().byte(3).uv(1).uv(1).uv(1).bytes)).end(); // chain 1 = [s.key]
+  const m = hex(SAMPLE);
+  const body = new W().uv(0).uv(m.length).raw(m);
+  const r = ok(call(new W().byte(4).uv(1).uv(0).uv(0).uv(1).uv(body.b.length).raw(body.b).bytes));
+  assert.equal(r.uv(), 1n);
+  const n = r.uv(), len = Number(r.uv());
+  assert.equal(n, 1n);
+  const want = new W().uv(10).raw(new TextEncoder().encode("orders.eu")).uv(m.length).raw(m);
+  assert.equal(show(r.b.subarray(r.i, r.i + len)), show(want.bytes));
+  const bad = new W().uv(0).uv(2).raw([5, 97]);
+  assert.match(error(call(new W().byte(4).uv(1).uv(0).uv(0).uv(1).uv(bad.b.length).raw(bad.b).bytes)).message, /cannot decode/);
+});
+
 let failed = 0;
 for (const [name, fn] of tests) {
   try {

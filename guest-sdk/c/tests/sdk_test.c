@@ -867,6 +867,187 @@ static void test_random_requests(void) {
 	}
 }
 
+/* ---- stream connectors ------------------------------------------------------- */
+
+#define CHECK_STR(got, want)                                                       \
+	do {                                                                           \
+		const char *g_ = (got), *w_ = (want);                                      \
+		if (strcmp(g_, w_) != 0) {                                                 \
+			fprintf(stderr, "%s:%d: got  %s\n%*swant %s\n", __FILE__, __LINE__, g_, \
+			        (int)strlen(__FILE__) + 8, "", w_);                            \
+			failures++;                                                            \
+		}                                                                          \
+	} while (0)
+
+/* The arguments are the bytes the Go SDK's abi.StreamConn.Encode writes for
+ * the same options, written out by hand in that struct's field order. */
+static void test_stream_args(void) {
+	const char *subjects[] = {"orders.eu", "orders.us"};
+	const char *two[] = {"a.b", "c"};
+	const char *topics[] = {"t1", "t2"};
+	bx_source s = bx_jetstream_source("events", "ORDERS", (bx_stream_opts){0});
+	CHECK(s.conn == 7 && s.vt == NULL);
+	CHECK_STR(s.arg, "{\"conn\":\"events\",\"stream\":\"ORDERS\"}");
+	s = bx_jetstream_source("events", "ORDERS",
+	                        (bx_stream_opts){.subjects = subjects, .nsubjects = 2, .start = BX_START_NEW, .tail = true, .batch = 100});
+	CHECK_STR(s.arg, "{\"conn\":\"events\",\"stream\":\"ORDERS\",\"subjects\":[\"orders.eu\",\"orders.us\"],"
+	                 "\"start\":\"new\",\"tail\":true,\"batch\":100}");
+	s = bx_jetstream_payloads("events", "ORDERS",
+	                          (bx_stream_opts){.partition_by = "orders.>", .start = BX_START_TIME, .start_time = 1704164645500000000});
+	CHECK(s.conn == 7);
+	CHECK_STR(s.arg, "{\"conn\":\"events\",\"stream\":\"ORDERS\",\"partition_by\":\"orders.\\u003e\",\"start\":\"time\","
+	                 "\"start_time\":\"2024-01-02T03:04:05.5Z\",\"format\":\"payload\"}");
+	s = bx_nats_source("bus", two, 2);
+	CHECK(s.conn == 8);
+	CHECK_STR(s.arg, "{\"conn\":\"bus\",\"subjects\":[\"a.b\",\"c\"]}");
+	s = bx_kafka_source("k", topics, 2, (bx_stream_opts){.start = BX_START_NEW, .batch = 10});
+	CHECK(s.conn == 9);
+	CHECK_STR(s.arg, "{\"conn\":\"k\",\"topics\":[\"t1\",\"t2\"],\"start\":\"new\",\"batch\":10}");
+	s = bx_kafka_source("k", topics, 1, (bx_stream_opts){.start = BX_START_TIME, .start_time = 1704164645000000000, .tail = true});
+	CHECK_STR(s.arg, "{\"conn\":\"k\",\"topics\":[\"t1\"],\"start\":\"time\",\"start_time\":\"2024-01-02T03:04:05Z\",\"tail\":true}");
+
+	bx_sink k = bx_jetstream_sink("out", "counts", (bx_sink_opts){.partitions = 3});
+	CHECK(k.conn == 7 && k.vt == NULL);
+	CHECK_STR(k.arg, "{\"conn\":\"out\",\"subject\":\"counts\",\"partitions\":3}");
+	k = bx_jetstream_message_sink("out", "", (bx_sink_opts){0});
+	CHECK_STR(k.arg, "{\"conn\":\"out\",\"format\":\"message\"}");
+	k = bx_jetstream_message_sink("out", NULL, (bx_sink_opts){0});
+	CHECK_STR(k.arg, "{\"conn\":\"out\",\"format\":\"message\"}");
+	k = bx_nats_sink("bus", "replies", (bx_sink_opts){0});
+	CHECK(k.conn == 8);
+	CHECK_STR(k.arg, "{\"conn\":\"bus\",\"subject\":\"replies\"}");
+	k = bx_kafka_sink("k", "out");
+	CHECK(k.conn == 9);
+	CHECK_STR(k.arg, "{\"conn\":\"k\",\"topic\":\"out\"}");
+	k = bx_kafka_message_sink("k", "out");
+	CHECK_STR(k.arg, "{\"conn\":\"k\",\"topic\":\"out\",\"format\":\"message\"}");
+}
+
+static void test_stream_escaping(void) {
+	static const struct {
+		const char *in, *want;
+	} cases[] = {
+	    {"plain", "\"plain\""},
+	    {"", "\"\""},
+	    {"q\"b\\s/", "\"q\\\"b\\\\s/\""},
+	    {"\b\f\n\r\t", "\"\\b\\f\\n\\r\\t\""},
+	    {"\x01\x1f\x7f", "\"\\u0001\\u001f\x7f\""},
+	    {"<a>&b", "\"\\u003ca\\u003e\\u0026b\""},
+	    {"\xc3\xa9\xe2\x80\xa8\xe2\x80\xa9\xe2\x82\xac\xf0\x9f\x98\x80", "\"\xc3\xa9\\u2028\\u2029\xe2\x82\xac\xf0\x9f\x98\x80\""},
+	    /* not UTF-8: a lone continuation, a cut sequence, an overlong, a surrogate, past U+10FFFF */
+	    {"a\x80z", "\"a\\ufffdz\""},
+	    {"\xe2\x82", "\"\\ufffd\\ufffd\""},
+	    {"\xc0\xaf", "\"\\ufffd\\ufffd\""},
+	    {"\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\""},
+	    {"\xf4\x90\x80\x80", "\"\\ufffd\\ufffd\\ufffd\\ufffd\""},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		bx_sink k = bx_kafka_sink(cases[i].in, "t");
+		const char *want = bx_cstr_of(bx_fmt("{\"conn\":%s,\"topic\":\"t\"}", cases[i].want));
+		CHECK_STR(k.arg, want);
+	}
+}
+
+static void test_stream_start_times(void) {
+	static const struct {
+		int64_t t;
+		const char *want;
+	} cases[] = {
+	    {0, "1970-01-01T00:00:00Z"},
+	    {-1, "1969-12-31T23:59:59.999999999Z"},
+	    {1704164645500000000, "2024-01-02T03:04:05.5Z"},
+	    {951782400123456789, "2000-02-29T00:00:00.123456789Z"},
+	    {-315619200000000000, "1960-01-01T00:00:00Z"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		bx_source s = bx_kafka_source("k", NULL, 0, (bx_stream_opts){.start = BX_START_TIME, .start_time = cases[i].t});
+		CHECK_STR(s.arg, bx_cstr_of(bx_fmt("{\"conn\":\"k\",\"start\":\"time\",\"start_time\":\"%s\"}", cases[i].want)));
+	}
+}
+
+#define SAMPLE_MESSAGE "09 6f 72 64 65 72 73 2e 65 75  01 6b  02 68 69  02 01 61 01 31 01 62 00  08 6f 72 64 65 72 73 2e 3e  ac 02  03"
+
+static void test_stream_messages(void) {
+	bx_bytes b = hex(SAMPLE_MESSAGE);
+	bx_message m;
+	const char *err = NULL;
+	CHECK(bx_message_decode(b, &m, &err));
+	CHECK(bx_eq(m.subject, "orders.eu") && bx_eq(m.key, "k") && bx_eq(m.value, "hi"));
+	CHECK(m.nheaders == 2 && bx_eq(m.headers[0].name, "a") && bx_eq(m.headers[0].value, "1"));
+	CHECK(bx_eq(m.headers[1].name, "b") && m.headers[1].value.len == 0);
+	CHECK(bx_eq(m.partition, "orders.>") && m.seq == 300 && m.time == -2);
+	bx_bytes v;
+	CHECK(bx_message_header(&m, "a", &v) && bx_eq(v, "1"));
+	CHECK(!bx_message_header(&m, "c", &v));
+	CHECK_BYTES(bx_message_encode(&m), SAMPLE_MESSAGE);
+
+	/* round trips */
+	bx_header hs[] = {{bx_str("x"), bx_str("1")}, {bx_str("x"), {(const uint8_t *)"\0\xff", 2}}};
+	uint8_t big[300];
+	memset(big, 7, sizeof big);
+	bx_message cases[] = {
+	    {.seq = 0},
+	    {bx_str("t"), {(const uint8_t *)"\0\xff", 2}, {big, sizeof big}, hs, 2, bx_str("t/3"), UINT64_MAX, INT64_MIN},
+	    {.value = bx_str("v"), .seq = 1, .time = 1700000000123456789},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		bx_bytes enc = bx_message_encode(&cases[i]);
+		bx_message got;
+		CHECK(bx_message_decode(enc, &got, NULL));
+		CHECK(bx_equal(got.subject, cases[i].subject) && bx_equal(got.key, cases[i].key) &&
+		      bx_equal(got.value, cases[i].value) && bx_equal(got.partition, cases[i].partition));
+		CHECK(got.nheaders == cases[i].nheaders && got.seq == cases[i].seq && got.time == cases[i].time);
+		for (size_t h = 0; h < got.nheaders && h < cases[i].nheaders; h++)
+			CHECK(bx_equal(got.headers[h].name, cases[i].headers[h].name) &&
+			      bx_equal(got.headers[h].value, cases[i].headers[h].value));
+	}
+	CHECK_BYTES(bx_message_encode(&cases[0]), "00 00 00 00 00 00 00");
+
+	/* every truncation, trailing bytes and malformed fields are refused */
+	for (size_t n = 0; n < b.len; n++) {
+		uint8_t *cut = malloc(n ? n : 1); /* exactly n bytes, so ASan sees a read past them */
+		memcpy(cut, b.ptr, n);
+		err = NULL;
+		CHECK(!bx_message_decode((bx_bytes){cut, n}, &m, &err));
+		CHECK(err && strncmp(err, "bx: cannot decode a message: ", 29) == 0);
+		CHECK(m.subject.len == 0 && m.nheaders == 0 && m.headers == NULL);
+		free(cut);
+	}
+	err = NULL;
+	CHECK(!bx_message_decode(hex(SAMPLE_MESSAGE " 00"), &m, &err));
+	CHECK(err && strstr(err, "trailing bytes"));
+	CHECK(!bx_message_decode(hex("05 61"), &m, NULL));
+	CHECK(!bx_message_decode(hex("00 00 00 ff ff ff ff 0f"), &m, NULL));
+	CHECK(!bx_message_decode(hex("00 00 00 00 00 ff ff ff ff ff ff ff ff ff ff 01 00"), &m, NULL));
+}
+
+/* stream_flow: JetStream in, keyed by subject, into each kind of sink. */
+static bx_item by_subject(void *ctx, bx_item it) {
+	bx_message m;
+	if (!bx_message_decode(it.value, &m, NULL))
+		bx_fail("not a message");
+	return (bx_item){m.subject, it.value, true};
+}
+
+static bx_flow *stream_flow(void *ctx, const bx_args *a) {
+	bx_flow *f = bx_dataflow("s");
+	bx_stream in = bx_input(f, "in", bx_jetstream_source("events", "ORDERS", (bx_stream_opts){.tail = true}));
+	bx_stream keyed = bx_map("key", in, by_subject, NULL);
+	bx_output("js", keyed, bx_jetstream_message_sink("out", "counts", (bx_sink_opts){0}));
+	bx_output("nats", keyed, bx_nats_sink("bus", "replies", (bx_sink_opts){.partitions = 2}));
+	bx_output("kafka", keyed, bx_kafka_sink("k", "out"));
+	return f;
+}
+
+static void test_stream_flow(void) {
+	bx_reset_native();
+	bx_register("streams", stream_flow, NULL, "");
+	bx_bytes r = call_hex("02 07 73 74 72 65 61 6d 73 00");
+	CHECK(r.len > 0 && r.ptr[0] == 0);
+	/* the host runs them: no guest partitions */
+	CHECK(is_error(call_hex("0a 00 00 01"), "uses the host's jetstream connector"));
+}
+
 int main(void) {
 	test_codec();
 	test_error_info();
@@ -877,6 +1058,11 @@ int main(void) {
 	test_parts();
 	test_count_final();
 	test_connectors();
+	test_stream_args();
+	test_stream_escaping();
+	test_stream_start_times();
+	test_stream_messages();
+	test_stream_flow();
 	test_library();
 	test_random_requests();
 	if (failures) {

@@ -427,6 +427,9 @@ fn conn_name(c: u8) -> &'static str {
         4 => "dir",
         5 => "stdin",
         6 => "stdout",
+        7 => "jetstream",
+        8 => "nats",
+        9 => "kafka",
         _ => "unknown",
     }
 }

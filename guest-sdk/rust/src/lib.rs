@@ -40,9 +40,12 @@ mod parts;
 mod register;
 mod site;
 mod stateful;
+mod streams;
 #[doc(hidden)]
 pub mod wire;
 
+#[cfg(test)]
+mod stream_tests;
 #[cfg(test)]
 mod tests;
 
@@ -58,6 +61,10 @@ pub use parts::{
 };
 pub use register::{Arg, Factory, IntoFlow, Param, Registry};
 pub use stateful::{Builder, StatefulBatchLogic};
+pub use streams::{
+    jetstream_message_sink, jetstream_payloads, jetstream_sink, jetstream_source, kafka_message_sink, kafka_sink, kafka_source,
+    nats_sink, nats_source, Header, Message, SinkOptions, Start, StreamOptions,
+};
 
 /// The ABI version this SDK speaks.
 pub const ABI_VERSION: i32 = 1;

@@ -187,7 +187,7 @@ impl PartsRt {
 type Attach = Box<dyn FnOnce(usize, String) -> PartsRt>;
 
 /// Where an input step gets its items: a host connector (`file_source`,
-/// `dir_source`, `stdin_source`) or the user's code (`partitioned_source`,
+/// `dir_source`, `stdin_source`, the stream sources) or the user's code (`partitioned_source`,
 /// `dynamic_source`, `testing_source`).
 pub struct Source<T> {
     kind: u8,
@@ -197,7 +197,7 @@ pub struct Source<T> {
 }
 
 /// Where an output step writes its items: a host connector (`stdout_sink`,
-/// `file_sink`) or the user's code (`partitioned_sink`, `dynamic_sink`).
+/// `file_sink`, the stream sinks) or the user's code (`partitioned_sink`, `dynamic_sink`).
 pub struct Sink<T> {
     kind: u8,
     arg: String,
@@ -229,7 +229,17 @@ impl<T> Sink<T> {
 }
 
 fn host<T>(kind: u8, arg: &str) -> Source<T> {
-    Source { kind, arg: arg.to_string(), rt: None, _t: PhantomData }
+    host_source(kind, arg.to_string())
+}
+
+/// A source the host implements: connector `kind` with argument `arg`.
+pub(crate) fn host_source<T>(kind: u8, arg: String) -> Source<T> {
+    Source { kind, arg, rt: None, _t: PhantomData }
+}
+
+/// A sink the host implements: connector `kind` with argument `arg`.
+pub(crate) fn host_sink<T>(kind: u8, arg: String) -> Sink<T> {
+    Sink { kind, arg, rt: None, _t: PhantomData }
 }
 
 /// Reads the lines of the file at `path` (without their newline), one
