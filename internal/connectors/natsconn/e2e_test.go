@@ -94,10 +94,13 @@ func (p *payments) want() []string {
 }
 
 // totals reads every message of TOTALS, sorted.
-func (p *payments) totals(t *testing.T) []string {
+func (p *payments) totals(t *testing.T) []string { return readStream(t, p.js, "TOTALS") }
+
+// readStream reads the data of every message of a stream, sorted.
+func readStream(t *testing.T, js jetstream.JetStream, name string) []string {
 	t.Helper()
 	ctx := context.Background()
-	s, err := p.js.Stream(ctx, "TOTALS")
+	s, err := js.Stream(ctx, name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,14 +119,14 @@ func (p *payments) totals(t *testing.T) []string {
 	for uint64(len(out)) < info.State.Msgs {
 		batch, err := c.Fetch(1000, jetstream.FetchMaxWait(5*time.Second))
 		if err != nil {
-			t.Fatalf("reading TOTALS after %d of %d messages: %v", len(out), info.State.Msgs, err)
+			t.Fatalf("reading %s after %d of %d messages: %v", name, len(out), info.State.Msgs, err)
 		}
 		n := len(out)
 		for m := range batch.Messages() {
 			out = append(out, string(m.Data()))
 		}
 		if err := batch.Error(); err != nil || len(out) == n {
-			t.Fatalf("reading TOTALS after %d of %d messages: %v", len(out), info.State.Msgs, err)
+			t.Fatalf("reading %s after %d of %d messages: %v", name, len(out), info.State.Msgs, err)
 		}
 	}
 	slices.Sort(out)
