@@ -2,6 +2,7 @@ package host
 
 import (
 	"errors"
+	"fmt"
 	"io"
 
 	"github.com/bxwasm/bxwasm/guest-sdk/go/abi"
@@ -92,6 +93,23 @@ func streamArg(s abi.Step, granted connectors.Connections) (abi.StreamConn, conn
 	}
 	conn, err := granted.Lookup(arg.Conn, proto)
 	return arg, conn, err
+}
+
+// deadLetter hands a poison item of input step to its source's dead
+// letters, if the source keeps them (connectors.DeadLetters).
+func (r *runner) deadLetter(step int, value []byte, err error) (bool, error) {
+	dl, ok := r.conns.sources[step].(connectors.DeadLetters)
+	if !ok {
+		return false, nil
+	}
+	where, perr := dl.DeadLetter(r.opts.DeadLetter, value, err.Error())
+	if perr != nil {
+		return false, perr
+	}
+	if r.opts.Stderr != nil {
+		fmt.Fprintf(r.opts.Stderr, "bxwasm: %s sent to dead letters %q: %v\n", where, r.opts.DeadLetter, err)
+	}
+	return true, nil
 }
 
 // close releases the connectors that hold connections to servers; it runs

@@ -254,6 +254,9 @@ func (r *runner) engineConfig() engine.Config {
 		Sources: r.conns.sources, Sinks: r.conns.sinks,
 		EpochInterval: r.opts.EpochInterval, Stop: r.opts.Stop,
 	}
+	if r.opts.DeadLetter != "" {
+		cfg.DeadLetter = r.deadLetter
+	}
 	for _, inst := range r.insts {
 		cfg.Guests = append(cfg.Guests, inst)
 	}

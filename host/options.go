@@ -80,6 +80,12 @@ type Options struct {
 	// Kafka) may reach, by the name a flow gives them; a flow naming any
 	// other fails before it runs.
 	Connections connectors.Connections
+	// DeadLetter, when set, is the subject where a stream source (JetStream
+	// or NATS) publishes, on its own connection, each item the step reading
+	// it reports an error for, and the run goes on without it; the message
+	// carries the error and where the item was read in its headers. Only a
+	// guest's reported error counts: a trap still fails the run.
+	DeadLetter string
 	// Processes is the number of processes of a clustered run (default
 	// 1, at most MaxProcesses). With more than one, this process runs
 	// workers ProcessID*WorkersPerProcess onwards and exchanges data with

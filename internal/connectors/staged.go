@@ -23,3 +23,10 @@ type StagedSinkPart interface {
 	// Pending is the latest epoch with items not yet published, 0 if none.
 	Pending() uint64
 }
+
+// DeadLetters is a source that keeps the items a flow cannot process.
+type DeadLetters interface {
+	// DeadLetter publishes value, an item the source emitted, to subject
+	// with reason, and says where the item was read (for a log line).
+	DeadLetter(subject string, value []byte, reason string) (where string, err error)
+}

@@ -57,17 +57,34 @@ func (w *worker) deliver(i int, epoch uint64, b abi.Batch, lent bool) error {
 // when it is one batch, owned copies when the chain branches (the first
 // output's readers may call the guest before the second is read).
 func (w *worker) runChain(i int, epoch uint64, b abi.Batch) error {
+	reported, err := w.callChain(i, epoch, b)
+	if err != nil || reported == nil {
+		return err
+	}
+	if src := w.deadLetterSource(i); src >= 0 {
+		return w.runChainEach(i, src, epoch, b)
+	}
+	return w.stepError(w.plan.Nodes[i].Step(), reported)
+}
+
+// callChain is runChain without dead letters. An error the guest reported
+// for the call comes back apart (reported), so that the caller may try the
+// items one by one; what went wrong after the call (downstream) is err.
+func (w *worker) callChain(i int, epoch uint64, b abi.Batch) (reported, err error) {
 	n := &w.plan.Nodes[i]
 	q := abi.ChainRequest{Chain: uint32(i), Worker: uint32(w.index), Epoch: epoch, Batch: b}
 	resp, err := w.g.RunChain(w.ctx, q)
+	if ge, ok := err.(*abi.GuestError); ok {
+		return ge, nil
+	}
 	if err != nil {
-		return w.stepError(n.Step(), err)
+		return nil, w.stepError(n.Step(), err)
 	}
 	if len(resp.Outputs) != len(n.Outputs) {
-		return w.stepError(n.Steps[len(n.Steps)-1], fmt.Errorf("guest returned %d outputs, the step has %d", len(resp.Outputs), len(n.Outputs)))
+		return nil, w.stepError(n.Steps[len(n.Steps)-1], fmt.Errorf("guest returned %d outputs, the step has %d", len(resp.Outputs), len(n.Outputs)))
 	}
 	if len(resp.Outputs) == 1 {
-		return w.push(n.Outputs[0], epoch, resp.Outputs[0], true)
+		return nil, w.push(n.Outputs[0], epoch, resp.Outputs[0], true)
 	}
 	outs := make([]abi.Batch, len(resp.Outputs))
 	for k, o := range resp.Outputs {
@@ -75,10 +92,10 @@ func (w *worker) runChain(i int, epoch uint64, b abi.Batch) error {
 	}
 	for k, o := range outs {
 		if err := w.push(n.Outputs[k], epoch, o, false); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	return nil, nil
 }
 
 // own copies a batch out of a lent buffer.

@@ -71,6 +71,11 @@ type Config struct {
 	Recovery *Recovery
 	// Clock is where the run reads the time (default WallClock).
 	Clock Clock
+	// DeadLetter, when set, keeps the poison items of host sources (see
+	// deadletter.go): it gets the input step, the item's value and the
+	// step error the chain reading it reported, and says whether it kept
+	// the item (false: that source has no dead letters, and the run fails).
+	DeadLetter func(step int, value []byte, err error) (bool, error)
 	// Stop, when closed, stops the run gracefully: sources stop reading,
 	// every epoch read so far is closed (and snapshotted), and Run returns
 	// nil without calling on_eof.

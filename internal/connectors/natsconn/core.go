@@ -17,8 +17,9 @@ const coreQueue = 1 << 16
 
 // coreSource subscribes to core NATS subjects, one partition each.
 type coreSource struct {
-	arg abi.StreamConn
-	nc  *nats.Conn
+	step string
+	arg  abi.StreamConn
+	nc   *nats.Conn
 }
 
 // NewCoreSource connects to conn.
@@ -30,7 +31,7 @@ func NewCoreSource(step string, arg abi.StreamConn, conn connectors.Connection) 
 	if err != nil {
 		return nil, err
 	}
-	return &coreSource{arg: arg, nc: nc}, nil
+	return &coreSource{step: step, arg: arg, nc: nc}, nil
 }
 
 // Parts lists the subjects.
