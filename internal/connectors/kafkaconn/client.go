@@ -84,8 +84,8 @@ func topicPartitions(ctx context.Context, adm *kadm.Client, conn connectors.Conn
 
 // unreachable wraps the error of a request no broker answered.
 func unreachable(conn connectors.Connection, err error) error {
-	return fmt.Errorf("%w: connection %q (%s) did not answer within %s (%v); check that the broker runs and that --connection %s=URL names it",
-		ErrUnreachable, conn.Name, conn.Redacted(), dialTimeout, err, conn.Name)
+	return fmt.Errorf("%w: no broker of connection %q (%s) answered (%v, waited at most %s); check that the broker runs and that --connection %s=URL names it",
+		ErrUnreachable, conn.Name, conn.Redacted(), err, dialTimeout, conn.Name)
 }
 
 // offsetsOf lists offsets of every partition of topics with list (one of

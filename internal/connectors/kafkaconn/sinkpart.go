@@ -208,7 +208,10 @@ func parseID(id, prefix string) (uint64, int, bool) {
 	e, i, ok := strings.Cut(rest, "/")
 	epoch, err1 := strconv.ParseUint(e, 10, 64)
 	index, err2 := strconv.Atoi(i)
-	return epoch, index, ok && err1 == nil && err2 == nil && index >= 0
+	if !ok || err1 != nil || err2 != nil || index < 0 {
+		return 0, 0, false
+	}
+	return epoch, index, true
 }
 
 // encodePending encodes kept items:
