@@ -2,10 +2,16 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -13,6 +19,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/bxwasm/bxwasm/internal/recovery"
 	"github.com/bxwasm/bxwasm/internal/testutil"
 )
 
@@ -64,7 +71,9 @@ func newKafka(t *testing.T, n int) *kafka {
 }
 
 // connection is the --connection flag that binds the flow's "kafka".
-func (k *kafka) connection() string { return "kafka=kafka://" + strings.Join(k.c.ListenAddrs(), ",kafka://") }
+func (k *kafka) connection() string {
+	return "kafka=kafka://" + strings.Join(k.c.ListenAddrs(), ",kafka://")
+}
 
 // topic creates an output topic.
 func (k *kafka) topic(name string) string {
@@ -126,18 +135,27 @@ func (k *kafka) checkCounts(topic string, n int) {
 	bad := 0
 	for j := range kafkaKeys {
 		key := fmt.Sprintf("k%d", j)
-		want := make([]int, n/kafkaKeys)
-		for i := range want {
-			want[i] = i + 1
-		}
-		if !slices.Equal(got[key], want) && bad < 5 {
+		if diff := countsDiffer(got[key], n/kafkaKeys); diff != "" && bad < 5 {
 			bad++
-			k.t.Errorf("%s: key %s has counts %v, want 1 to %d", topic, key, got[key], n/kafkaKeys)
+			k.t.Errorf("%s: key %s: %s", topic, key, diff)
 		}
 	}
 	if len(recs) != n {
 		k.t.Errorf("%s holds %d records, want %d", topic, len(recs), n)
 	}
+}
+
+// countsDiffer describes how counts differ from 1, 2, ..., n.
+func countsDiffer(counts []int, n int) string {
+	for i, c := range counts {
+		if c != i+1 {
+			return fmt.Sprintf("count %d of %d is %d, want %d", i+1, len(counts), c, i+1)
+		}
+	}
+	if len(counts) != n {
+		return fmt.Sprintf("%d counts, want %d", len(counts), n)
+	}
+	return ""
 }
 
 // kafkaFlow builds the flow and returns its spec for a run from topic in
@@ -163,4 +181,141 @@ func TestKafkaScales(t *testing.T) {
 			k.checkCounts(out, kafkaRecords)
 		})
 	}
+}
+
+// kafkaChaosScales are the shapes of the chaos test's runs, one per
+// attempt: the first is killed after it committed, each next one resumes
+// on another shape and is killed too, until the last, which runs to its
+// end.
+var kafkaChaosScales = [][]string{{"-p2", "-w2"}, {"-w3"}, {"-p2", "-w2"}, {"-w1"}, {"-w2"}, {"-p2", "-w1"}, {"-w3"}}
+
+// kafkaChaosRecords is the chaos test's input: enough for a run to span
+// a dozen epochs of 0.5 s, so that kills fall between commits.
+var kafkaChaosRecords = envInt("BXWASM_KAFKA_CHAOS_RECORDS", 200_000)
+
+// kafkaKillWithin is how long after its first commit a chaos run is
+// killed at most: two epochs, so that each run gets a little further and
+// most runs are killed.
+const kafkaKillWithin = time.Second
+
+// TestKafkaChaos runs the count flow with a recovery store, SIGKILLs the
+// whole process group at a random moment after the run committed an
+// epoch, and resumes on another shape each time until a run exits 0: the
+// output topic then holds exactly the records of a clean run, none lost,
+// none twice.
+func TestKafkaChaos(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a chaos test: runs the flow up to seven times")
+	}
+	n := kafkaChaosRecords
+	k := newKafka(t, n)
+	dir := t.TempDir()
+	clean := k.topic("clean")
+	start := time.Now()
+	if code, _, stderr := kafkaRun(t, dir, kafkaFlow(t, clean), k.connection(), "clean.rec", 0, "-p2", "-w2"); code != 0 {
+		t.Fatalf("clean run: exit %d: %s", code, stderr)
+	}
+	took := time.Since(start)
+	want := k.records(clean)
+	slices.Sort(want)
+
+	seed := time.Now().UnixNano()
+	rnd := rand.New(rand.NewPCG(uint64(seed), 0))
+	t.Logf("seed %d; a clean run took %v", seed, took)
+	out := k.topic("chaos")
+	kills := 0
+	for i, shape := range kafkaChaosScales {
+		kill := time.Duration(0)
+		if i < len(kafkaChaosScales)-1 {
+			kill = time.Duration(rnd.Int64N(int64(kafkaKillWithin)))
+		}
+		code, killed, stderr := kafkaRun(t, dir, kafkaFlow(t, out), k.connection(), "chaos.rec", kill, shape...)
+		if killed {
+			kills++
+			t.Logf("%s: killed %v after its first commit; the store resumes from epoch %d",
+				strings.Join(shape, " "), kill, resumeEpoch(filepath.Join(dir, "chaos.rec")))
+			continue
+		}
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", strings.Join(shape, " "), code, stderr)
+		}
+		break
+	}
+	if kills == 0 {
+		t.Errorf("every run ended before its kill (a clean run took %v): nothing was tested", took)
+	}
+	got := k.records(out)
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Errorf("the chaos run's output differs from a clean run's: %d records, want %d", len(got), len(want))
+	}
+	k.checkCounts(out, n)
+}
+
+// kafkaRun runs flow in dir with the store rec. With kill > 0 it SIGKILLs
+// the run's process group kill after the store shows that the run
+// committed an epoch. It returns the exit code, whether the kill ended the
+// run, and its standard error.
+func kafkaRun(t *testing.T, dir, flow, conn, rec string, kill time.Duration, shape ...string) (int, bool, string) {
+	t.Helper()
+	store := filepath.Join(dir, rec)
+	from := resumeEpoch(store)
+	args := append([]string{"run", flow, "--connection", conn, "-r", store, "-s", "0.5"}, shape...)
+	cmd := exec.Command(binary(t), args...)
+	cmd.Dir, cmd.Env = dir, append(cleanEnv(), cacheEnv(t))
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	var stderr testutil.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	limit := time.After(2 * time.Minute)
+	var killAt <-chan time.Time
+	commit := time.NewTicker(20 * time.Millisecond)
+	defer commit.Stop()
+	if kill == 0 {
+		commit.Stop()
+	}
+	for {
+		select {
+		case err := <-done:
+			var ee *exec.ExitError
+			if err != nil && !errors.As(err, &ee) {
+				t.Fatal(err)
+			}
+			ws, _ := cmd.ProcessState.Sys().(syscall.WaitStatus)
+			return cmd.ProcessState.ExitCode(), ws.Signaled() && ws.Signal() == syscall.SIGKILL, stderr.String()
+		case <-commit.C:
+			if resumeEpoch(store) > from {
+				commit.Stop()
+				killAt = time.After(kill)
+			}
+		case <-killAt:
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		case <-limit:
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-done
+			t.Fatalf("%v did not end within 2 minutes:\n%s", args, stderr.String())
+		}
+	}
+}
+
+// resumeEpoch is where a run on the store in dir would resume now (1 for
+// no store yet).
+func resumeEpoch(dir string) uint64 {
+	sum, err := recovery.Inspect(context.Background(), dir)
+	if err != nil {
+		return 1
+	}
+	return sum.ResumeEpoch
+}
+
+// envInt reads an integer from the environment, or returns def.
+func envInt(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
+		return n
+	}
+	return def
 }
