@@ -83,9 +83,12 @@ func (k *kafka) topic(name string) string {
 	return name
 }
 
-// records returns the records of topic as "key=value" lines, partition
-// by partition in offset order.
-func (k *kafka) records(topic string) []string {
+// records returns the records of an output topic as "key=value" lines,
+// partition by partition in offset order.
+func (k *kafka) records(topic string) []string { return k.recordsOf(topic, kafkaOutParts) }
+
+// recordsOf returns the records of a topic of parts partitions.
+func (k *kafka) recordsOf(topic string, parts int32) []string {
 	t := k.t
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -95,7 +98,7 @@ func (k *kafka) records(topic string) []string {
 		t.Fatal(err)
 	}
 	var out []string
-	for p := range int32(kafkaOutParts) {
+	for p := range parts {
 		end, _ := ends.Lookup(topic, p)
 		if end.Offset == 0 {
 			continue
@@ -318,4 +321,34 @@ func envInt(name string, def int) int {
 		return n
 	}
 	return def
+}
+
+// TestKafkaThroughput measures the count flow at -w1 over
+// BXWASM_KAFKA_BENCH records (skipped without it), next to a plain
+// franz-go consumer reading the same records:
+//
+//	BXWASM_KAFKA_BENCH=1000000 go test -run TestKafkaThroughput -v ./cmd/bxwasm/
+func TestKafkaThroughput(t *testing.T) {
+	n := envInt("BXWASM_KAFKA_BENCH", 0)
+	if n == 0 {
+		t.Skip("set BXWASM_KAFKA_BENCH to the number of records")
+	}
+	k := newKafka(t, n)
+	start := time.Now()
+	if got := len(k.recordsOf("in", kafkaInParts)); got != n {
+		t.Fatalf("the plain consumer read %d records, want %d", got, n)
+	}
+	plain := time.Since(start)
+	out := k.topic("out")
+	bxwasm(t, t.TempDir(), "", []string{cacheEnv(t)}, "inspect", kafkaFlow(t, out)) // compiles the module
+	start = time.Now()
+	r := bxwasm(t, t.TempDir(), "", []string{cacheEnv(t)}, "run", kafkaFlow(t, out), "--connection", k.connection(), "-w1")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.err)
+	}
+	flow := time.Since(start)
+	k.checkCounts(out, n)
+	rate := func(d time.Duration) float64 { return float64(n) / d.Seconds() }
+	t.Logf("%d records: the flow at -w1 %.0f records/s (%v), a plain consumer %.0f records/s (%v): ratio %.2f",
+		n, rate(flow), flow, rate(plain), plain, plain.Seconds()/flow.Seconds())
 }
