@@ -21,7 +21,9 @@
 // (Start "first"), at its end when it is opened ("new") or at the first
 // record stored at or after StartTime ("time"). Without Tail a partition
 // ends at the high watermark it had when the source was created; with Tail
-// it never ends. Each partition is read ahead of its worker by its own
+// it never ends. A bounded partition ends when it has handed out the record
+// just before that offset: one whose last offsets hold no record (a
+// transaction marker, compacted records) does not end. Each partition is read ahead of its worker by its own
 // client, a bounded number of records at most: the reading stops while the
 // worker does not take them.
 //

@@ -174,11 +174,18 @@ func TestSourceBounded(t *testing.T) {
 	}
 }
 
-// TestSourcePayload emits only the records' values.
+// TestSourcePayload emits only the records' values; the partitions are
+// those of every topic, and an empty one ends at once.
 func TestSourcePayload(t *testing.T) {
-	conn := cluster(t, map[string]int32{"in": 1})
+	conn := cluster(t, map[string]int32{"in": 1, "more": 2})
 	produce(t, client(t, conn), records("in", 1, 0, 3, time.Now())...)
-	s := newSource(t, abi.StreamConn{Conn: "kf", Topics: []string{"in"}, Format: abi.FormatPayload}, conn)
+	s := newSource(t, abi.StreamConn{Conn: "kf", Topics: []string{"in", "more"}, Format: abi.FormatPayload}, conn)
+	if parts, _ := s.Parts(); !slices.Equal(parts, []string{"in/0", "more/0", "more/1"}) {
+		t.Errorf("parts %q", parts)
+	}
+	if vals, eof := drain(t, open(t, s, "more/1", nil), -1); !eof || len(vals) != 0 {
+		t.Errorf("an empty partition: %d items, eof %v; want none and the end", len(vals), eof)
+	}
 	vals, eof := drain(t, open(t, s, "in/0", nil), -1)
 	if got := fmt.Sprintf("%s", vals); !eof || got != "[v0 v1 v2]" {
 		t.Errorf("got %s (eof %v), want [v0 v1 v2] and the end", got, eof)

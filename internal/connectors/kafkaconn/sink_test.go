@@ -151,18 +151,20 @@ func TestSinkResume(t *testing.T) {
 			produce(t, s.cl, recs[:done]...) // what the crashed run got out
 
 			r := openSink(t, newSink(t, conn, abi.StreamConn{}), "0", snap)
-			if want := uint64(2); done == 5 {
+			want := uint64(2)
+			if done == 5 {
 				want = 0
-			} else if r.Pending() != want {
+			}
+			if r.Pending() != want {
 				t.Errorf("pending %d, want %d", r.Pending(), want)
 			}
 			if err := r.Committed(2); err != nil {
 				t.Fatal(err)
 			}
-			want := []string{"0 a0=av0 flow.out/0/1/0", "0 a1=av1 flow.out/0/1/1", "0 a2=av2 flow.out/0/1/2",
+			wantRecs := []string{"0 a0=av0 flow.out/0/1/0", "0 a1=av1 flow.out/0/1/1", "0 a2=av2 flow.out/0/1/2",
 				"0 b0=bv0 flow.out/0/2/0", "0 b1=bv1 flow.out/0/2/1"}
-			if got := described(readTopic(t, conn, "out")); !slices.Equal(got, want) {
-				t.Errorf("%q, want %q", got, want)
+			if got := described(readTopic(t, conn, "out")); !slices.Equal(got, wantRecs) {
+				t.Errorf("%q, want %q", got, wantRecs)
 			}
 		})
 	}
