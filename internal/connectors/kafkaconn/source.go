@@ -29,7 +29,6 @@ const (
 
 // source reads every partition of the step's topics.
 type source struct {
-	step  string
 	arg   abi.StreamConn
 	conn  connectors.Connection
 	cl    *kgo.Client // for the offsets Open looks up
@@ -40,10 +39,11 @@ type source struct {
 	ends, starts kadm.ListedOffsets
 }
 
-// NewSource creates the Kafka source of input step step: it checks the
+// NewSource creates the Kafka source of an input step (the host names the
+// step in the errors it reports): it checks the
 // argument, that a broker answers and that every topic exists, and reads
 // the offsets a bounded source ends at.
-func NewSource(step string, arg abi.StreamConn, conn connectors.Connection) (connectors.PartitionedSource, error) {
+func NewSource(_ string, arg abi.StreamConn, conn connectors.Connection) (connectors.PartitionedSource, error) {
 	at, err := checkSourceArg(arg)
 	if err != nil {
 		return nil, err
@@ -52,7 +52,7 @@ func NewSource(step string, arg abi.StreamConn, conn connectors.Connection) (con
 	if err != nil {
 		return nil, err
 	}
-	s := &source{step: step, arg: arg, conn: conn, cl: cl, adm: kadm.NewClient(cl)}
+	s := &source{arg: arg, conn: conn, cl: cl, adm: kadm.NewClient(cl)}
 	if err := s.load(at); err != nil {
 		cl.Close()
 		return nil, err
