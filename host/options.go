@@ -80,8 +80,8 @@ type Options struct {
 	// Kafka) may reach, by the name a flow gives them; a flow naming any
 	// other fails before it runs.
 	Connections connectors.Connections
-	// DeadLetter, when set, is the subject where a stream source (JetStream
-	// or NATS) publishes, on its own connection, each item the step reading
+	// DeadLetter, when set, is the subject (a topic for Kafka) where a
+	// stream source publishes, on its own connection, each item the step reading
 	// it reports an error for, and the run goes on without it; the message
 	// carries the error and where the item was read in its headers. Only a
 	// guest's reported error counts: a trap still fails the run.

@@ -30,3 +30,12 @@ type DeadLetters interface {
 	// with reason, and says where the item was read (for a log line).
 	DeadLetter(subject string, value []byte, reason string) (where string, err error)
 }
+
+// Headers a dead letter carries besides the original message's.
+const (
+	HeaderError     = "Bxwasm-Error"     // the step error the item caused
+	HeaderStep      = "Bxwasm-Step"      // the input step that read it
+	HeaderPartition = "Bxwasm-Partition" // the partition it was read from
+	HeaderSeq       = "Bxwasm-Seq"       // its position there (sequence, offset)
+	HeaderSubject   = "Bxwasm-Subject"   // the subject or topic it was read from
+)

@@ -342,3 +342,32 @@ func TestSASL(t *testing.T) {
 		t.Error("a wrong password was accepted")
 	}
 }
+
+// TestDeadLetter produces a poison record, with where it came from and
+// why, to the dead-letter topic.
+func TestDeadLetter(t *testing.T) {
+	conn := cluster(t, map[string]int32{"in": 1, "dead": 1})
+	produce(t, client(t, conn), records("in", 1, 0, 3, time.UnixMilli(1_700_000_000_000))...)
+	s := newSource(t, abi.StreamConn{Conn: "kf", Topics: []string{"in"}}, conn)
+	vals, _ := drain(t, open(t, s, "in/0", nil), -1)
+	where, err := s.(connectors.DeadLetters).DeadLetter("dead", vals[1], "it does not parse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `record 1 of partition "in/0" of flow.inp`; where != want {
+		t.Errorf("where = %q, want %q", where, want)
+	}
+	recs := readTopic(t, conn, "dead")
+	if len(recs) != 1 || string(recs[0].Key) != "k1" || string(recs[0].Value) != "v1" {
+		t.Fatalf("dead holds %d records: %+v", len(recs), recs)
+	}
+	got := map[string]string{}
+	for _, h := range recs[0].Headers {
+		got[h.Key] = string(h.Value)
+	}
+	want := map[string]string{"h": "1", connectors.HeaderPartition: "in/0", connectors.HeaderSeq: "1",
+		connectors.HeaderSubject: "in", connectors.HeaderStep: "flow.inp", connectors.HeaderError: "it does not parse"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("headers %v, want %v", got, want)
+	}
+}

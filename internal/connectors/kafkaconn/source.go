@@ -29,6 +29,7 @@ const (
 
 // source reads every partition of the step's topics.
 type source struct {
+	step  string
 	arg   abi.StreamConn
 	conn  connectors.Connection
 	cl    *kgo.Client // for the offsets Open looks up
@@ -43,7 +44,7 @@ type source struct {
 // step in the errors it reports): it checks the
 // argument, that a broker answers and that every topic exists, and reads
 // the offsets a bounded source ends at.
-func NewSource(_ string, arg abi.StreamConn, conn connectors.Connection) (connectors.PartitionedSource, error) {
+func NewSource(step string, arg abi.StreamConn, conn connectors.Connection) (connectors.PartitionedSource, error) {
 	at, err := checkSourceArg(arg)
 	if err != nil {
 		return nil, err
@@ -52,7 +53,7 @@ func NewSource(_ string, arg abi.StreamConn, conn connectors.Connection) (connec
 	if err != nil {
 		return nil, err
 	}
-	s := &source{arg: arg, conn: conn, cl: cl, adm: kadm.NewClient(cl)}
+	s := &source{step: step, arg: arg, conn: conn, cl: cl, adm: kadm.NewClient(cl)}
 	if err := s.load(at); err != nil {
 		cl.Close()
 		return nil, err

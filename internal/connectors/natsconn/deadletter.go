@@ -5,17 +5,9 @@ import (
 	"strconv"
 
 	"github.com/bxwasm/bxwasm/guest-sdk/go/abi"
+	"github.com/bxwasm/bxwasm/internal/connectors"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-)
-
-// Headers of a dead letter.
-const (
-	HeaderError     = "Bxwasm-Error"     // the step error the item caused
-	HeaderStep      = "Bxwasm-Step"      // the input step that read it
-	HeaderPartition = "Bxwasm-Partition" // the partition it was read from
-	HeaderSeq       = "Bxwasm-Seq"       // its stream sequence there
-	HeaderSubject   = "Bxwasm-Subject"   // the subject it was published to
 )
 
 // deadLetter publishes a poison item to subject on nc: the original
@@ -32,16 +24,16 @@ func deadLetter(nc *nats.Conn, step, subject string, value []byte, reason string
 		for _, h := range am.Headers {
 			m.Header.Add(h.Name, string(h.Value))
 		}
-		m.Header.Set(HeaderPartition, am.Partition)
-		m.Header.Set(HeaderSubject, am.Subject)
+		m.Header.Set(connectors.HeaderPartition, am.Partition)
+		m.Header.Set(connectors.HeaderSubject, am.Subject)
 		if am.Seq != 0 {
-			m.Header.Set(HeaderSeq, strconv.FormatUint(am.Seq, 10))
+			m.Header.Set(connectors.HeaderSeq, strconv.FormatUint(am.Seq, 10))
 			m.Header.Set(nats.MsgIdHdr, "deadletter/"+step+"/"+am.Partition+"/"+strconv.FormatUint(am.Seq, 10))
 			where = fmt.Sprintf("message %d of partition %q of %s", am.Seq, am.Partition, step)
 		}
 	}
-	m.Header.Set(HeaderStep, step)
-	m.Header.Set(HeaderError, reason)
+	m.Header.Set(connectors.HeaderStep, step)
+	m.Header.Set(connectors.HeaderError, reason)
 	if err := publishKept(nc, m); err != nil {
 		return where, fmt.Errorf("natsconn: publishing a dead letter to %q: %w", subject, err)
 	}
