@@ -24,6 +24,9 @@ type coreSource struct {
 
 // NewCoreSource connects to conn.
 func NewCoreSource(step string, arg abi.StreamConn, conn connectors.Connection) (connectors.PartitionedSource, error) {
+	if err := checkArg("NATS source", arg, "subjects"); err != nil {
+		return nil, err
+	}
 	if len(arg.Subjects) == 0 {
 		return nil, errors.New("natsconn: a NATS source needs at least one subject")
 	}
@@ -110,6 +113,9 @@ type coreSink struct {
 
 // NewCoreSink connects to conn.
 func NewCoreSink(step string, arg abi.StreamConn, conn connectors.Connection) (connectors.PartitionedSink, error) {
+	if err := checkArg("NATS sink", arg, "subject", "partitions"); err != nil {
+		return nil, err
+	}
 	if arg.Subject == "" && arg.Format != abi.FormatMessage {
 		return nil, errors.New("natsconn: a NATS sink needs a subject")
 	}

@@ -28,6 +28,9 @@ type jsSink struct {
 // NewJetStreamSink connects to conn and checks that a stream holds the
 // sink's subject.
 func NewJetStreamSink(step string, arg abi.StreamConn, conn connectors.Connection) (connectors.PartitionedSink, error) {
+	if err := checkArg("JetStream sink", arg, "subject", "partitions"); err != nil {
+		return nil, err
+	}
 	if arg.Subject == "" && arg.Format != abi.FormatMessage {
 		return nil, errors.New("natsconn: a JetStream sink needs a subject")
 	}

@@ -31,8 +31,14 @@ type jsSource struct {
 // NewJetStreamSource connects to conn and checks the stream, and lists its
 // partitions.
 func NewJetStreamSource(step string, arg abi.StreamConn, conn connectors.Connection) (connectors.PartitionedSource, error) {
-	if arg.Stream == "" {
+	if err := checkArg("JetStream source", arg, "stream", "subjects", "partition_by", "start", "start_time", "tail", "batch"); err != nil {
+		return nil, err
+	}
+	switch {
+	case arg.Stream == "":
 		return nil, errors.New("natsconn: a JetStream source needs a stream")
+	case len(arg.Subjects) > 0 && arg.PartitionBy != "":
+		return nil, errors.New("natsconn: a JetStream source takes subjects or partition_by, not both")
 	}
 	start, err := startConfig(arg)
 	if err != nil {
