@@ -10,7 +10,10 @@ import (
 // JetStream starts a NATS server with JetStream, in this process, on a free
 // loopback port with its store in a temporary directory, and returns its
 // URL. The server stops when the test ends.
-func JetStream(t testing.TB) string {
+func JetStream(t testing.TB) string { return JetStreamServer(t).ClientURL() }
+
+// JetStreamServer is JetStream returning the server itself.
+func JetStreamServer(t testing.TB) *server.Server {
 	t.Helper()
 	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true,
 		StoreDir: t.TempDir(), NoSigs: true, NoLog: true})
@@ -26,5 +29,5 @@ func JetStream(t testing.TB) string {
 		s.Shutdown()
 		s.WaitForShutdown()
 	})
-	return s.ClientURL()
+	return s
 }
