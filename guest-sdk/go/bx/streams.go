@@ -113,7 +113,7 @@ type hostStream[T any] struct {
 	arg  abi.StreamConn
 }
 
-func (s hostStream[T]) conn() (abi.ConnKind, string)         { return s.kind, s.arg.Encode() }
+func (s hostStream[T]) conn() (abi.ConnKind, string)          { return s.kind, s.arg.Encode() }
 func (s hostStream[T]) runtime(*step, *itemCodec[T]) *partsRT { return nil }
 
 func sourceArg(conn string, o StreamOptions, format string) abi.StreamConn {
