@@ -164,6 +164,18 @@ func attacks() []attack {
 			within: 30 * time.Second,
 		},
 		{
+			name: "a stream source on a connection the operator did not grant is refused before the run", module: loops,
+			args:   runArgs("reach", "--connection", "events=nats://127.0.0.1:1"),
+			want:   []string{"step reach.inp:", `no such connection "internal" (granted: events); bind it with --connection internal=URL`},
+			within: 30 * time.Second,
+		},
+		{
+			name: "a sink asking for a billion partitions is refused before it connects", module: loops,
+			args:   runArgs("many_parts", "--connection", "events=nats://127.0.0.1:1"),
+			want:   []string{"step many_parts.out:", "1073741824 sink partitions; use 1 to 1024"},
+			within: 30 * time.Second,
+		},
+		{
 			name: "a guest that allocates without end traps at its memory limit", module: loops,
 			args:   runArgs("hog", "--memory-limit", "256"),
 			want:   []string{`step "hog.loop.flat_map_batch" (flat_map_batch) failed on worker 0`, "guest memory:", "of 256 MiB"},

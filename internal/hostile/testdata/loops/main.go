@@ -56,6 +56,19 @@ func init() {
 		bx.Output("out", bx.Input("inp", flow, bx.FileSource("../../../../etc/passwd")), bx.StdOutSink())
 		return flow
 	})
+	bx.Register("reach", func() *bx.Dataflow {
+		// A server the operator did not name.
+		f := bx.NewDataflow("reach")
+		bx.Output("out", bx.Input("inp", f, bx.JetStreamPayloads("internal", "SECRETS", bx.StreamOptions{})), bx.StdOutSink())
+		return f
+	})
+	bx.Register("many_parts", func() *bx.Dataflow {
+		// A sink asking the host for a billion partitions.
+		f := bx.NewDataflow("many_parts")
+		kv := bx.Map("kv", bx.Input("inp", f, bx.TestingSource([]string{"x"}, 1)), func(s string) bx.KV[string] { return bx.KV[string]{Key: s, Value: s} })
+		bx.Output("out", kv, bx.JetStreamSink("events", "out", bx.SinkOptions{Partitions: 1 << 30}))
+		return f
+	})
 	bx.Register("hog", func() *bx.Dataflow {
 		return mapFlow("hog", func(s string) string {
 			var keep [][]byte
