@@ -68,8 +68,8 @@ type runCmd struct {
 	moduleFlags
 	resourceFlags
 	AllowPath       []string `sep:"," env:"BXWASM_ALLOW_PATHS" placeholder:"DIR" help:"Directories host connectors may read and write besides the working directory."`
-	Connection      []string `sep:"," env:"BXWASM_CONNECTIONS" placeholder:"NAME=URL" help:"Let the flow's stream connectors reach the server at URL under NAME (nats://HOST:4222, tls://..., kafka://HOST:9092[,HOST:9092]); repeatable. A flow reaches no other server."`
-	ConnectionCreds []string `sep:"," env:"BXWASM_CONNECTION_CREDS" placeholder:"NAME=FILE" help:"NATS credentials file (user JWT and NKey seed) of connection NAME; repeatable."`
+	Connection      []string `sep:";" env:"BXWASM_CONNECTIONS" placeholder:"NAME=URL" help:"Let the flow's stream connectors reach the server at URL under NAME (nats://HOST:4222, tls://..., kafka://HOST:9092, several URLs comma-separated); repeatable, or ';'-separated. A flow reaches no other server."`
+	ConnectionCreds []string `sep:";" env:"BXWASM_CONNECTION_CREDS" placeholder:"NAME=FILE" help:"NATS credentials file (user JWT and NKey seed) of connection NAME; repeatable, or ';'-separated."`
 	DeadLetter      string   `placeholder:"SUBJECT" env:"BXWASM_DEAD_LETTER" help:"Publish each message of a JetStream, NATS or Kafka source that the step reading it fails on to SUBJECT (a topic for Kafka), on the source's connection (with the error and where it was read in headers), and go on; without it such a message fails the run."`
 	connections     connectors.Connections
 	CPUProfile      string `name:"cpuprofile" type:"path" env:"BXWASM_CPUPROFILE" placeholder:"FILE" help:"Write a pprof CPU profile of the process that runs the guests to FILE (process N of a -p run: FILE.N), for go tool pprof."`

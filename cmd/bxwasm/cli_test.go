@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/bxwasm/bxwasm/host"
+	"github.com/bxwasm/bxwasm/internal/connectors"
 	"github.com/bxwasm/bxwasm/internal/watchdog"
 )
 
@@ -40,6 +41,16 @@ func TestOptions(t *testing.T) {
 		{"memory limit from env", nil, map[string]string{"BXWASM_MEMORY_LIMIT": "32"}, with(func(o *host.Options) { o.MemoryLimitMiB = 32 })},
 		{"allow paths", []string{"--allow-path=/a,/b", "--allow-path", "/c"}, nil, with(func(o *host.Options) { o.AllowPaths = []string{"/a", "/b", "/c"} })},
 		{"allow paths from env", nil, map[string]string{"BXWASM_ALLOW_PATHS": "/x,/y"}, with(func(o *host.Options) { o.AllowPaths = []string{"/x", "/y"} })},
+		{"connections", []string{"--connection", "a=nats://h1:4222,nats://h2:4222", "--connection", "b=kafka://k:9092", "--connection-creds", "a=/c.creds", "--dead-letter", "dead"}, nil,
+			with(func(o *host.Options) {
+				o.Connections = connectors.Connections{"a": {Name: "a", URL: "nats://h1:4222,nats://h2:4222", Creds: "/c.creds"},
+					"b": {Name: "b", URL: "kafka://k:9092"}}
+				o.DeadLetter = "dead"
+			})},
+		{"connections from env", nil, map[string]string{"BXWASM_CONNECTIONS": "a=nats://h:1;b=tls://h:2"},
+			with(func(o *host.Options) {
+				o.Connections = connectors.Connections{"a": {Name: "a", URL: "nats://h:1"}, "b": {Name: "b", URL: "tls://h:2"}}
+			})},
 		{"cache dir", []string{"--cache-dir=/tmp/c"}, nil, with(func(o *host.Options) { o.CacheDir = "/tmp/c" })},
 		{"cache off from env", nil, map[string]string{"BXWASM_CACHE_DIR": "-"}, with(func(o *host.Options) { o.CacheDir = "-" })},
 		{"max module size", []string{"--max-module-size=2"}, nil, with(func(o *host.Options) { o.MaxModuleSize = 2 << 20 })},
@@ -56,7 +67,8 @@ func TestOptions(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			for _, k := range []string{"BXWASM_WORKERS_PER_PROCESS", "BXWASM_EPOCH_INTERVAL", "BXWASM_MEMORY_LIMIT", "BXWASM_ALLOW_PATHS",
-				"BXWASM_CACHE_DIR", "BXWASM_MEMORY_TOTAL", "BXWASM_MAX_ITEM_SIZE", "BXWASM_PROCESSES", "BXWASM_ADDRESSES", "BXWASM_HOSTFILE_PATH"} {
+				"BXWASM_CACHE_DIR", "BXWASM_MEMORY_TOTAL", "BXWASM_MAX_ITEM_SIZE", "BXWASM_PROCESSES", "BXWASM_ADDRESSES", "BXWASM_HOSTFILE_PATH",
+				"BXWASM_CONNECTIONS", "BXWASM_CONNECTION_CREDS", "BXWASM_DEAD_LETTER"} {
 				t.Setenv(k, tt.env[k])
 				if _, ok := tt.env[k]; !ok {
 					unsetenv(t, k)
