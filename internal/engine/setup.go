@@ -195,7 +195,11 @@ func (w *worker) buildSource(ctx context.Context, node, step int, part string, r
 		if err != nil {
 			return w.stepError(step, resetHint(err, w.plan.Graph.Steps[step].ID))
 		}
-		sp.host = h
+		// A host partition that starts without resume state has a
+		// position before it emits anything (a JetStream source's "new"
+		// start): its first epoch snapshots it, so a resume does not start
+		// over from a later "now".
+		sp.host, sp.dirty = h, resume == nil
 	} else {
 		sp.handle = w.newHandle()
 		q := abi.BuildPartRequest{Step: uint32(step), Handle: sp.handle, Part: part, Worker: uint32(w.index), Workers: uint32(w.cfg.TotalWorkers),

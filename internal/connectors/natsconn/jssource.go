@@ -176,6 +176,12 @@ func (s *jsSource) Open(part string, resume []byte) (connectors.SourcePart, erro
 		cfg.DeliverPolicy, cfg.OptStartSeq, cfg.OptStartTime = jetstream.DeliverByStartSequencePolicy, seq+1, nil
 	}
 	p := &jsPart{name: part, last: last, format: s.arg.Format, bounded: !s.arg.Tail}
+	switch {
+	case len(resume) > 0, cfg.DeliverPolicy == jetstream.DeliverAllPolicy:
+		p.placed = true
+	case cfg.DeliverPolicy == jetstream.DeliverByStartSequencePolicy: // "new"
+		p.placed, p.last = true, cfg.OptStartSeq-1
+	}
 	if p.bounded {
 		p.bound = s.bounds[part]
 		if p.bound == 0 || last >= p.bound {
@@ -207,6 +213,7 @@ type jsPart struct {
 	format  string
 	ahead   *fetcher
 	last    uint64 // stream sequence of the last message emitted
+	placed  bool   // last is a position: false for a time start until a message came
 	bounded bool
 	bound   uint64
 	ended   bool
@@ -237,7 +244,7 @@ func (p *jsPart) Next(b *abi.Batch, max int) (bool, error) {
 			return true, nil
 		}
 		p.emit(b, m, meta)
-		p.last = seq
+		p.last, p.placed = seq, true
 		if p.bounded && (seq >= p.bound || meta.NumPending == 0) {
 			p.ended = true
 			return true, nil
@@ -269,8 +276,15 @@ func headers(h nats.Header, out []abi.Header) []abi.Header {
 	return out
 }
 
-// Snapshot is the sequence of the last message emitted.
-func (p *jsPart) Snapshot() []byte { return binary.AppendUvarint(nil, p.last) }
+// Snapshot is the sequence of the last message emitted (or, before the
+// first, the sequence a "new" start begins after); nil while a time start
+// has emitted nothing, so a resume starts from that time again.
+func (p *jsPart) Snapshot() []byte {
+	if !p.placed {
+		return nil
+	}
+	return binary.AppendUvarint(nil, p.last)
+}
 
 // Close stops the consumer.
 func (p *jsPart) Close() error {

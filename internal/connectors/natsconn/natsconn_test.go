@@ -166,12 +166,21 @@ func TestSourceStartAndTail(t *testing.T) {
 	if got, eof := read(t, p, 0); len(got) != 0 || eof {
 		t.Fatalf("new: %q before anything was published (eof %v)", got, eof)
 	}
+	// Before its first message a "new" partition is placed after the
+	// stream's last message at the start, so a resume misses nothing.
+	if seq, n := binary.Uvarint(p.Snapshot()); n <= 0 || seq != 4 {
+		t.Errorf("new: snapshot %v, want sequence 4", p.Snapshot())
+	}
 	publish(t, js, 1, "s.c")
 	if got, eof := read(t, p, 1); !slices.Equal(got, []string{"s.c-0"}) || eof {
 		t.Fatalf("new, tail: %q (eof %v), want s.c-0 and no end", got, eof)
 	}
 	ts := source(t, conn, abi.StreamConn{Stream: "S", Start: "time", StartTime: mid.Format(time.RFC3339Nano)})
-	if got, eof := read(t, openPart(t, ts, "s.*", nil), -1); !slices.Equal(got, []string{"s.b-0", "s.c-0"}) || !eof {
+	tp := openPart(t, ts, "s.*", nil)
+	if tp.Snapshot() != nil {
+		t.Errorf("time: a position %v before the first message", tp.Snapshot())
+	}
+	if got, eof := read(t, tp, -1); !slices.Equal(got, []string{"s.b-0", "s.c-0"}) || !eof {
 		t.Fatalf("time: %q (eof %v), want s.b-0, s.c-0 and the end", got, eof)
 	}
 }
