@@ -44,13 +44,7 @@ func TestCoreFlow(t *testing.T) {
 			args := append([]string{"run", wasm, "--connection", "events=" + srv.ClientURL(), "-r", filepath.Join(dir, "rec"), "-s", "0.2"}, shape...)
 			cmd := exec.Command(bin, args...)
 			cmd.Dir = dir
-			done := make(chan struct{})
-			var stderr string
-			var runErr error
-			go func() {
-				defer close(done)
-				stderr, runErr = testutil.RunKillable(t, cmd, 0, 2*time.Minute)
-			}()
+			proc := testutil.StartKillable(t, cmd)
 			waitFor(t, "the flow to subscribe", func() bool {
 				return srv.GlobalAccount().SubscriptionInterest("ev.a") && srv.GlobalAccount().SubscriptionInterest("ev.b")
 			})
@@ -71,7 +65,7 @@ func TestCoreFlow(t *testing.T) {
 				return len(got) >= len(want)
 			})
 			cmd.Process.Signal(syscall.SIGINT)
-			<-done
+			stderr, runErr := proc.Wait(0, time.Minute)
 			if runErr != nil {
 				t.Fatalf("%v\n%s", runErr, stderr)
 			}
