@@ -57,15 +57,24 @@ func main() {
 	runs := flag.Int("runs", 1, "time each program this many times and keep the best")
 	keys := flag.Int("keys", 1_000_000, "distinct keys in the store of the resume figure; 0 leaves it out")
 	languagesOnly := flag.Bool("languages-only", false, "time only the native program and each language's word count at -w1 and -w2")
+	messages := flag.Int("messages", 1_000_000, "messages in the JetStream stream of the stream figure")
+	large := flag.Int("messages-large", 3_000_000, "messages of the stream figure's memory check (stream-w1 once more on a longer stream); at most -messages leaves it out")
+	streamOnly := flag.Bool("stream-only", false, "run only the stream figure")
 	flag.Parse()
-	if *lines < 1 || *runs < 1 || *keys < 0 {
-		fmt.Fprintln(os.Stderr, "bench: -lines and -runs must be at least 1, -keys at least 0")
+	if *lines < 1 || *runs < 1 || *keys < 0 || *messages < 1 {
+		fmt.Fprintln(os.Stderr, "bench: -lines, -runs and -messages must be at least 1, -keys at least 0")
 		os.Exit(2)
 	}
 	if *languagesOnly {
 		*keys = 0
 	}
-	if err := run(*lines, *runs, *keys, *languagesOnly); err != nil {
+	var err error
+	if *streamOnly {
+		err = runStream(*messages, *large, *runs)
+	} else {
+		err = run(*lines, *runs, *keys, *languagesOnly)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -107,5 +116,20 @@ func run(lines, runs, keys int, languagesOnly bool) error {
 	printTable(os.Stdout, st, ms, runs)
 	printLanguages(os.Stdout, st, ms, b.languages)
 	printResume(os.Stdout, r)
+	return nil
+}
+
+// runStream runs the stream figure alone.
+func runStream(messages, large, runs int) error {
+	dir, err := os.MkdirTemp("", "bxwasm-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	r, err := measureStream(dir, messages, large, runs)
+	if err != nil {
+		return err
+	}
+	printStream(os.Stdout, r, runs)
 	return nil
 }
