@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/bxwasm/bxwasm/guest-sdk/go/abi"
@@ -221,18 +222,18 @@ func (p *jsPart) Next(b *abi.Batch, max int) (bool, error) {
 		if !ok {
 			return false, nil
 		}
-		meta, err := m.Metadata()
+		meta, err := parseAck(m.Reply())
 		if err != nil {
 			return false, fmt.Errorf("natsconn: reading %q after sequence %d: %w", p.name, p.last, err)
 		}
-		seq := meta.Sequence.Stream
+		seq := meta.seq
 		if p.bounded && seq > p.bound {
 			p.ended = true
 			return true, nil
 		}
 		p.emit(b, m, meta)
 		p.last = seq
-		if p.bounded && (seq >= p.bound || meta.NumPending == 0) {
+		if p.bounded && (seq >= p.bound || meta.pending == 0) {
 			p.ended = true
 			return true, nil
 		}
@@ -241,13 +242,13 @@ func (p *jsPart) Next(b *abi.Batch, max int) (bool, error) {
 }
 
 // emit appends one message as an item.
-func (p *jsPart) emit(b *abi.Batch, m jetstream.Msg, meta *jetstream.MsgMetadata) {
+func (p *jsPart) emit(b *abi.Batch, m jetstream.Msg, meta ackMeta) {
 	if p.format == abi.FormatPayload {
 		b.Append(nil, false, m.Data())
 		return
 	}
 	p.msg = abi.Message{Subject: m.Subject(), Value: m.Data(), Headers: headers(m.Headers(), p.msg.Headers[:0]),
-		Partition: p.name, Seq: meta.Sequence.Stream, Time: meta.Timestamp.UnixNano()}
+		Partition: p.name, Seq: meta.seq, Time: meta.time}
 	p.w.Reset()
 	p.msg.Encode(&p.w)
 	b.Append(nil, false, p.w.B)
@@ -272,4 +273,67 @@ func (p *jsPart) Close() error {
 		p.ahead.stop()
 	}
 	return nil
+}
+
+// ackMeta is what a source needs of a message's metadata.
+type ackMeta struct {
+	seq     uint64 // stream sequence
+	pending uint64 // messages of the consumer after this one
+	time    int64  // when the stream stored it, in Unix nanoseconds
+}
+
+// errNotAck is the error of a reply subject that is not a JetStream
+// acknowledgement subject.
+var errNotAck = errors.New("not a JetStream message: its reply subject is not $JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<tm>.<pending> (with a domain and an account hash after $JS.ACK on newer servers)")
+
+// parseAck reads the metadata of a message from its reply subject as
+// jetstream.Msg.Metadata does, without allocating:
+// $JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<tm>.<pending>,
+// or, from newer servers, with <domain>.<account hash> after $JS.ACK and
+// one more token (or more) at the end.
+func parseAck(reply string) (ackMeta, error) {
+	rest, ok := strings.CutPrefix(reply, "$JS.ACK.")
+	n := strings.Count(rest, ".") + 1 // tokens after $JS.ACK
+	switch {
+	case !ok || n < 7 || n == 7+1:
+		return ackMeta{}, fmt.Errorf("%w: %q", errNotAck, reply)
+	case n > 7:
+		rest = skipTokens(rest, 2) // domain and account hash
+	}
+	rest = skipTokens(rest, 3) // stream, consumer, delivered
+	var t [4]uint64            // sseq, cseq, tm, pending
+	for i := range t {
+		var tok string
+		tok, rest, _ = strings.Cut(rest, ".")
+		v, ok := parseUint(tok)
+		if !ok {
+			return ackMeta{}, fmt.Errorf("%w: %q", errNotAck, reply)
+		}
+		t[i] = v
+	}
+	return ackMeta{seq: t[0], time: int64(t[2]), pending: t[3]}, nil
+}
+
+// skipTokens drops the first n dot-separated tokens of s.
+func skipTokens(s string, n int) string {
+	for range n {
+		_, s, _ = strings.Cut(s, ".")
+	}
+	return s
+}
+
+// parseUint reads a decimal number of at most 19 digits.
+func parseUint(s string) (uint64, bool) {
+	if s == "" || len(s) > 19 {
+		return 0, false
+	}
+	var v uint64
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + uint64(c-'0')
+	}
+	return v, true
 }
