@@ -287,25 +287,38 @@ type ackMeta struct {
 var errNotAck = errors.New("not a JetStream message: its reply subject is not $JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<tm>.<pending> (with a domain and an account hash after $JS.ACK on newer servers)")
 
 // parseAck reads the metadata of a message from its reply subject as
-// jetstream.Msg.Metadata does, without allocating:
+// jetstream.Msg.Metadata does, in one pass and without allocating:
 // $JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<tm>.<pending>,
 // or, from newer servers, with <domain>.<account hash> after $JS.ACK and
 // one more token (or more) at the end.
 func parseAck(reply string) (ackMeta, error) {
-	rest, ok := strings.CutPrefix(reply, "$JS.ACK.")
-	n := strings.Count(rest, ".") + 1 // tokens after $JS.ACK
+	const prefix = "$JS.ACK."
+	rest, ok := strings.CutPrefix(reply, prefix)
+	// starts[i] is where token i after $JS.ACK begins; ends likewise.
+	var starts, ends [ackMaxTokens]int
+	n := 0
+	if ok {
+		for i := 0; i <= len(rest) && n < ackMaxTokens; i++ {
+			if i == len(rest) || rest[i] == '.' {
+				ends[n] = i
+				n++
+				if n < ackMaxTokens {
+					starts[n] = i + 1
+				}
+			}
+		}
+	}
+	off := 0
 	switch {
-	case !ok || n < 7 || n == 7+1:
+	case !ok || n < 7 || n == 8:
 		return ackMeta{}, fmt.Errorf("%w: %q", errNotAck, reply)
 	case n > 7:
-		rest = skipTokens(rest, 2) // domain and account hash
+		off = 2 // domain and account hash
 	}
-	rest = skipTokens(rest, 3) // stream, consumer, delivered
-	var t [4]uint64            // sseq, cseq, tm, pending
+	var t [4]uint64 // sseq, cseq, tm, pending: tokens 3 to 6
 	for i := range t {
-		var tok string
-		tok, rest, _ = strings.Cut(rest, ".")
-		v, ok := parseUint(tok)
+		k := off + 3 + i
+		v, ok := parseUint(rest[starts[k]:ends[k]])
 		if !ok {
 			return ackMeta{}, fmt.Errorf("%w: %q", errNotAck, reply)
 		}
@@ -314,13 +327,10 @@ func parseAck(reply string) (ackMeta, error) {
 	return ackMeta{seq: t[0], time: int64(t[2]), pending: t[3]}, nil
 }
 
-// skipTokens drops the first n dot-separated tokens of s.
-func skipTokens(s string, n int) string {
-	for range n {
-		_, s, _ = strings.Cut(s, ".")
-	}
-	return s
-}
+// ackMaxTokens is how many tokens after $JS.ACK parseAck looks at: the
+// eleven of the newer form (two of which are the domain and the hash)
+// are enough.
+const ackMaxTokens = 11
 
 // parseUint reads a decimal number of at most 19 digits.
 func parseUint(s string) (uint64, bool) {
