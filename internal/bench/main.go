@@ -60,7 +60,15 @@ func main() {
 	messages := flag.Int("messages", 1_000_000, "messages in the JetStream stream of the stream figure")
 	large := flag.Int("messages-large", 3_000_000, "messages of the stream figure's memory check (stream-w1 once more on a longer stream); at most -messages leaves it out")
 	streamOnly := flag.Bool("stream-only", false, "run only the stream figure")
+	jsDir := flag.String("jetstream-server", "", "run only the stream figure's JetStream server, storing into this directory, until standard input closes")
 	flag.Parse()
+	if *jsDir != "" {
+		if err := serveJetStream(*jsDir); err != nil {
+			fmt.Fprintln(os.Stderr, "bench: jetstream server:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *lines < 1 || *runs < 1 || *keys < 0 || *messages < 1 {
 		fmt.Fprintln(os.Stderr, "bench: -lines, -runs and -messages must be at least 1, -keys at least 0")
 		os.Exit(2)

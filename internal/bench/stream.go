@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -61,10 +63,15 @@ func buildStream(dir string) (streamBins, error) {
 	return b, nil
 }
 
-// streamServer is the embedded JetStream server of the figure and what
+// streamServer is the JetStream server of the figure, in a process of
+// its own (this program with -jetstream-server) so that its memory is not
+// counted in the peak RSS of the programs the figure times (a child's
+// ru_maxrss starts at its parent's peak RSS when it forks it), and what
 // was published into it.
 type streamServer struct {
-	srv    *server.Server
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	addr   string
 	nc     *nats.Conn
 	js     jetstream.JetStream
 	rng    *rand.Rand
@@ -72,21 +79,52 @@ type streamServer struct {
 	sent   int
 }
 
-// startStreamServer starts a JetStream server storing into dir and creates
-// EVENTS and COUNTS.
-func startStreamServer(dir string) (*streamServer, error) {
+// serveJetStream runs a JetStream server storing into dir, prints its URL
+// and stops when its standard input closes.
+func serveJetStream(dir string) error {
 	srv, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true,
 		StoreDir: dir, NoSigs: true, NoLog: true})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	srv.Start()
-	if !srv.ReadyForConnections(10 * time.Second) {
+	defer func() {
 		srv.Shutdown()
-		return nil, fmt.Errorf("the JetStream server did not start within 10 s")
+		srv.WaitForShutdown()
+	}()
+	if !srv.ReadyForConnections(10 * time.Second) {
+		return fmt.Errorf("the JetStream server did not start within 10 s")
 	}
-	s := &streamServer{srv: srv, rng: rand.New(rand.NewPCG(seed, 2)), counts: map[string]int{}}
-	if s.nc, err = nats.Connect(srv.ClientURL()); err == nil {
+	fmt.Println(srv.ClientURL())
+	_, err = io.Copy(io.Discard, os.Stdin)
+	return err
+}
+
+// startStreamServer starts a JetStream server storing into dir, in a
+// process of its own, and creates EVENTS and COUNTS.
+func startStreamServer(dir string) (*streamServer, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	s := &streamServer{cmd: exec.Command(self, "-jetstream-server", dir), rng: rand.New(rand.NewPCG(seed, 2)), counts: map[string]int{}}
+	s.cmd.Stderr = os.Stderr
+	out, err := s.cmd.StdoutPipe()
+	if err == nil {
+		s.stdin, err = s.cmd.StdinPipe()
+	}
+	if err == nil {
+		err = s.cmd.Start()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("starting the JetStream server: %w", err)
+	}
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err == nil {
+		s.addr = strings.TrimSpace(line)
+		s.nc, err = nats.Connect(s.addr)
+	}
+	if err == nil {
 		s.js, err = jetstream.New(s.nc, jetstream.WithPublishAsyncMaxPending(4096))
 	}
 	if err == nil {
@@ -101,19 +139,40 @@ func startStreamServer(dir string) (*streamServer, error) {
 	}
 	if err != nil {
 		s.close()
-		return nil, err
+		return nil, fmt.Errorf("the JetStream server: %w", err)
 	}
 	return s, nil
 }
 
-func (s *streamServer) url() string { return s.srv.ClientURL() }
+func (s *streamServer) url() string { return s.addr }
 
+// close stops the server process and waits for it.
 func (s *streamServer) close() {
 	if s.nc != nil {
 		s.nc.Close()
 	}
-	s.srv.Shutdown()
-	s.srv.WaitForShutdown()
+	s.stdin.Close()
+	if err := s.cmd.Wait(); err != nil {
+		fmt.Fprintln(os.Stderr, "bench: the JetStream server:", err)
+	}
+}
+
+// cpu is the user+system CPU seconds the server process has used, from
+// /proc/PID/stat (in clock ticks of 1/100 s), or 0 where that is not there.
+func (s *streamServer) cpu() float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	// The fields after the command name (which is in parentheses) start
+	// at field 3; utime and stime are fields 14 and 15.
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseFloat(f[11], 64)
+	st, _ := strconv.ParseFloat(f[12], 64)
+	return (u + st) / 100
 }
 
 // publish adds n messages to EVENTS: each payload a key drawn uniformly
@@ -271,8 +330,7 @@ func (s *streamServer) measureAll(progs []program, dir string, runs int) ([]meas
 // measure times p runs times, each on an empty COUNTS (and a fresh store
 // in place of the argument "STORE"), checks that every run published
 // exactly the counts of EVENTS, and keeps the best wall time, the largest
-// peak RSS and, as cpu of the server, the CPU this process (the server)
-// used during the best run.
+// peak RSS and the CPU the server used during the best run.
 func (s *streamServer) measure(p program, dir string, runs int) (measurement, error) {
 	var best measurement
 	want := s.want()
@@ -284,12 +342,12 @@ func (s *streamServer) measure(p program, dir string, runs int) (measurement, er
 		if j := slices.Index(argv, "STORE"); j >= 0 {
 			argv[j] = filepath.Join(dir, fmt.Sprintf("%s-store-%d", p.name, i))
 		}
-		before := selfCPU()
+		before := s.cpu()
 		m, err := runOnce(filepath.Join(dir, p.name+".out"), argv)
 		if err != nil {
 			return best, fmt.Errorf("%s: %w", p.name, err)
 		}
-		m.name, m.serverCPU = p.name, selfCPU()-before
+		m.name, m.serverCPU = p.name, s.cpu()-before
 		got, err := s.readCounts()
 		if err != nil {
 			return best, fmt.Errorf("%s: reading its output: %w", p.name, err)
@@ -313,15 +371,6 @@ func toBytes(lines []string) [][]byte {
 		out[i] = []byte(l)
 	}
 	return out
-}
-
-// selfCPU is the user+system CPU seconds this process has used.
-func selfCPU() float64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
 
 // printStream prints the stream figure: a row per program with its best
@@ -349,6 +398,7 @@ func printStream(w io.Writer, r streamRun, runs int) {
 			base.seconds/m.seconds, scale, float64(m.maxRSS)/(1<<20), m.cpu, m.serverCPU)
 	}
 	tw.Flush()
+	fmt.Fprintf(w, "(the server runs in a process of its own; a child's peak RSS cannot be below this benchmark process's when it started the child, at most %.1f MiB)\n", selfPeakMiB())
 	ratio := base.seconds / byName(r.ms, "stream-w1").seconds
 	fmt.Fprintf(w, "\nstream-w1: %.2f x the plain consumer's throughput (aim >= %.1f: %s)\n", ratio, streamAim, verdict(ratio >= streamAim))
 	if len(r.largeMs) < 2 {
@@ -358,4 +408,14 @@ func printStream(w io.Writer, r streamRun, runs int) {
 	fmt.Fprintf(w, "memory under a stream %d times as long: stream-w1 at %d messages %.1f MiB, at %d messages %.1f MiB peak RSS (%.0f messages/s, %.2f x the plain consumer's %.0f messages/s)\n",
 		r.large/r.messages, r.messages, float64(small.maxRSS)/(1<<20), r.large, float64(big.maxRSS)/(1<<20),
 		float64(r.large)/big.seconds, r.largeMs[0].seconds/big.seconds, float64(r.large)/r.largeMs[0].seconds)
+}
+
+// selfPeakMiB is this process's peak RSS in MiB: a child's ru_maxrss
+// starts at its parent's when the parent forks it.
+func selfPeakMiB() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return float64(ru.Maxrss) / 1024
 }
