@@ -30,6 +30,24 @@
 // the guest (aim: under 5 s). Both runs must print nothing. The summary of
 // `bxwasm recovery inspect` follows. -keys 0 leaves this figure out.
 //
+// With -stream-only it runs instead the stream figure (stream.go, not part
+// of the default run: it takes about two minutes): a JetStream server in a
+// process of its own (this program with -jetstream-server), a stream
+// EVENTS of -messages messages over the subjects ev.0 to ev.3, each payload
+// one of 10,000 keys (a key always on the same subject), and, timed like
+// the rows above, each on an emptied stream COUNTS that must then hold
+// exactly the 10,000 "key count" lines of EVENTS:
+//
+//	nats-consumer       the baseline: a plain nats.go program (internal/bench/natsconsume)
+//	stream-w1, -w2      bxwasm run of the streamcount guest (internal/bench/streamcount):
+//	                    JetStreamPayloads, CountFinal, JetStreamSink, --connection, no -r
+//	stream-w1-recovery  stream-w1 with -r (a fresh store) -s 1: the staged sink
+//	stream-rust-w1, -w2 the same flow in Rust (internal/bench/streamcount/rust)
+//
+// then publishes up to -messages-large and times nats-consumer and
+// stream-w1 again, to show whether the flow's peak RSS grows with the
+// stream.
+//
 // native-wasm separates the cost of running Go as WebAssembly at all from
 // the cost of bxwasm's dataflow (batches crossing the boundary, keyed
 // routing, per-key state). Every output goes to a file; the other outputs
