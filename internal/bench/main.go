@@ -30,6 +30,24 @@
 // the guest (aim: under 5 s). Both runs must print nothing. The summary of
 // `bxwasm recovery inspect` follows. -keys 0 leaves this figure out.
 //
+// With -stream-only it runs instead the stream figure (stream.go, not part
+// of the default run: it takes about two minutes): a JetStream server in a
+// process of its own (this program with -jetstream-server), a stream
+// EVENTS of -messages messages over the subjects ev.0 to ev.3, each payload
+// one of 10,000 keys (a key always on the same subject), and, timed like
+// the rows above, each on an emptied stream COUNTS that must then hold
+// exactly the 10,000 "key count" lines of EVENTS:
+//
+//	nats-consumer       the baseline: a plain nats.go program (internal/bench/natsconsume)
+//	stream-w1, -w2      bxwasm run of the streamcount guest (internal/bench/streamcount):
+//	                    JetStreamPayloads, CountFinal, JetStreamSink, --connection, no -r
+//	stream-w1-recovery  stream-w1 with -r (a fresh store) -s 1: the staged sink
+//	stream-rust-w1, -w2 the same flow in Rust (internal/bench/streamcount/rust)
+//
+// then publishes up to -messages-large and times nats-consumer and
+// stream-w1 again, to show whether the flow's peak RSS grows with the
+// stream.
+//
 // native-wasm separates the cost of running Go as WebAssembly at all from
 // the cost of bxwasm's dataflow (batches crossing the boundary, keyed
 // routing, per-key state). Every output goes to a file; the other outputs
@@ -57,15 +75,32 @@ func main() {
 	runs := flag.Int("runs", 1, "time each program this many times and keep the best")
 	keys := flag.Int("keys", 1_000_000, "distinct keys in the store of the resume figure; 0 leaves it out")
 	languagesOnly := flag.Bool("languages-only", false, "time only the native program and each language's word count at -w1 and -w2")
+	messages := flag.Int("messages", 1_000_000, "messages in the JetStream stream of the stream figure")
+	large := flag.Int("messages-large", 3_000_000, "messages of the stream figure's memory check (stream-w1 once more on a longer stream); at most -messages leaves it out")
+	streamOnly := flag.Bool("stream-only", false, "run only the stream figure")
+	jsDir := flag.String("jetstream-server", "", "run only the stream figure's JetStream server, storing into this directory, until standard input closes")
 	flag.Parse()
-	if *lines < 1 || *runs < 1 || *keys < 0 {
-		fmt.Fprintln(os.Stderr, "bench: -lines and -runs must be at least 1, -keys at least 0")
+	if *jsDir != "" {
+		if err := serveJetStream(*jsDir); err != nil {
+			fmt.Fprintln(os.Stderr, "bench: jetstream server:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if *lines < 1 || *runs < 1 || *keys < 0 || *messages < 1 {
+		fmt.Fprintln(os.Stderr, "bench: -lines, -runs and -messages must be at least 1, -keys at least 0")
 		os.Exit(2)
 	}
 	if *languagesOnly {
 		*keys = 0
 	}
-	if err := run(*lines, *runs, *keys, *languagesOnly); err != nil {
+	var err error
+	if *streamOnly {
+		err = runStream(*messages, *large, *runs)
+	} else {
+		err = run(*lines, *runs, *keys, *languagesOnly)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -107,5 +142,20 @@ func run(lines, runs, keys int, languagesOnly bool) error {
 	printTable(os.Stdout, st, ms, runs)
 	printLanguages(os.Stdout, st, ms, b.languages)
 	printResume(os.Stdout, r)
+	return nil
+}
+
+// runStream runs the stream figure alone.
+func runStream(messages, large, runs int) error {
+	dir, err := os.MkdirTemp("", "bxwasm-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	r, err := measureStream(dir, messages, large, runs)
+	if err != nil {
+		return err
+	}
+	printStream(os.Stdout, r, runs)
 	return nil
 }

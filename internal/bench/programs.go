@@ -168,6 +168,9 @@ type measurement struct {
 	// runs with -r.
 	storeBytes int64
 	stderr     string // standard error of the best run
+	// serverCPU is the CPU seconds the benchmark process (the embedded
+	// JetStream server of the stream figure) used during the best run.
+	serverCPU float64
 }
 
 // measure runs argv runs times with its standard output in out and keeps

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/bxwasm/bxwasm/guest-sdk/go/abi"
@@ -234,18 +235,18 @@ func (p *jsPart) Next(b *abi.Batch, max int) (bool, error) {
 		if !ok {
 			return false, nil
 		}
-		meta, err := m.Metadata()
+		meta, err := parseAck(m.Reply())
 		if err != nil {
 			return false, fmt.Errorf("natsconn: reading %q after sequence %d: %w", p.name, p.last, err)
 		}
-		seq := meta.Sequence.Stream
+		seq := meta.seq
 		if p.bounded && seq > p.bound {
 			p.ended = true
 			return true, nil
 		}
 		p.emit(b, m, meta)
 		p.last, p.placed = seq, true
-		if p.bounded && (seq >= p.bound || meta.NumPending == 0) {
+		if p.bounded && (seq >= p.bound || meta.pending == 0) {
 			p.ended = true
 			return true, nil
 		}
@@ -254,13 +255,13 @@ func (p *jsPart) Next(b *abi.Batch, max int) (bool, error) {
 }
 
 // emit appends one message as an item.
-func (p *jsPart) emit(b *abi.Batch, m jetstream.Msg, meta *jetstream.MsgMetadata) {
+func (p *jsPart) emit(b *abi.Batch, m jetstream.Msg, meta ackMeta) {
 	if p.format == abi.FormatPayload {
 		b.Append(nil, false, m.Data())
 		return
 	}
 	p.msg = abi.Message{Subject: m.Subject(), Value: m.Data(), Headers: headers(m.Headers(), p.msg.Headers[:0]),
-		Partition: p.name, Seq: meta.Sequence.Stream, Time: meta.Timestamp.UnixNano()}
+		Partition: p.name, Seq: meta.seq, Time: meta.time}
 	p.w.Reset()
 	p.msg.Encode(&p.w)
 	b.Append(nil, false, p.w.B)
@@ -292,4 +293,77 @@ func (p *jsPart) Close() error {
 		p.ahead.stop()
 	}
 	return nil
+}
+
+// ackMeta is what a source needs of a message's metadata.
+type ackMeta struct {
+	seq     uint64 // stream sequence
+	pending uint64 // messages of the consumer after this one
+	time    int64  // when the stream stored it, in Unix nanoseconds
+}
+
+// errNotAck is the error of a reply subject that is not a JetStream
+// acknowledgement subject.
+var errNotAck = errors.New("not a JetStream message: its reply subject is not $JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<tm>.<pending> (with a domain and an account hash after $JS.ACK on newer servers)")
+
+// parseAck reads the metadata of a message from its reply subject as
+// jetstream.Msg.Metadata does, in one pass and without allocating:
+// $JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<tm>.<pending>,
+// or, from newer servers, with <domain>.<account hash> after $JS.ACK and
+// one more token (or more) at the end.
+func parseAck(reply string) (ackMeta, error) {
+	const prefix = "$JS.ACK."
+	rest, ok := strings.CutPrefix(reply, prefix)
+	// starts[i] is where token i after $JS.ACK begins; ends likewise.
+	var starts, ends [ackMaxTokens]int
+	n := 0
+	if ok {
+		for i := 0; i <= len(rest) && n < ackMaxTokens; i++ {
+			if i == len(rest) || rest[i] == '.' {
+				ends[n] = i
+				n++
+				if n < ackMaxTokens {
+					starts[n] = i + 1
+				}
+			}
+		}
+	}
+	off := 0
+	switch {
+	case !ok || n < 7 || n == 8:
+		return ackMeta{}, fmt.Errorf("%w: %q", errNotAck, reply)
+	case n > 7:
+		off = 2 // domain and account hash
+	}
+	var t [4]uint64 // sseq, cseq, tm, pending: tokens 3 to 6
+	for i := range t {
+		k := off + 3 + i
+		v, ok := parseUint(rest[starts[k]:ends[k]])
+		if !ok {
+			return ackMeta{}, fmt.Errorf("%w: %q", errNotAck, reply)
+		}
+		t[i] = v
+	}
+	return ackMeta{seq: t[0], time: int64(t[2]), pending: t[3]}, nil
+}
+
+// ackMaxTokens is how many tokens after $JS.ACK parseAck looks at: the
+// eleven of the newer form (two of which are the domain and the hash)
+// are enough.
+const ackMaxTokens = 11
+
+// parseUint reads a decimal number of at most 19 digits.
+func parseUint(s string) (uint64, bool) {
+	if s == "" || len(s) > 19 {
+		return 0, false
+	}
+	var v uint64
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + uint64(c-'0')
+	}
+	return v, true
 }
