@@ -4,9 +4,7 @@
 package conformance
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -15,7 +13,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -174,7 +171,7 @@ func (r *runner) resume(run suiteRun, took time.Duration) {
 			kill = took/3 + time.Duration(rnd.Int64N(int64(took*2/3)+1))
 		}
 		stderr, err := r.command(dir, run, out, args).run(kill)
-		if kill == 0 || !killed(err) {
+		if kill == 0 || !testutil.Killed(err) {
 			r.outcome(run, shape, out, stderr, err)
 			return
 		}
@@ -284,47 +281,11 @@ func (r *runner) command(dir string, run suiteRun, out string, args []string) fl
 	argv := append([]string{"run", r.module + ":" + call, "--allow-path", r.testdata, "--cache-dir", r.cache}, args...)
 	cmd := exec.Command(r.bin, argv...)
 	cmd.Dir = dir
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	return flowCmd{r.t, cmd}
 }
 
 // run runs the command; with kill > 0 it SIGKILLs its whole process group
 // after kill. It returns the command's standard error.
 func (c flowCmd) run(kill time.Duration) (string, error) {
-	var stderr bytes.Buffer
-	c.cmd.Stderr = &stderr
-	if err := c.cmd.Start(); err != nil {
-		c.t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- c.cmd.Wait() }()
-	limit := time.NewTimer(2 * time.Minute)
-	defer limit.Stop()
-	var killAt <-chan time.Time
-	if kill > 0 {
-		killAt = time.After(kill)
-	}
-	for {
-		select {
-		case err := <-done:
-			return stderr.String(), err
-		case <-killAt:
-			_ = syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL)
-			killAt = nil
-		case <-limit.C:
-			_ = syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL)
-			<-done
-			c.t.Fatalf("%v did not end within 2 minutes:\n%s", c.cmd.Args, stderr.String())
-		}
-	}
-}
-
-// killed reports whether err says the process died of SIGKILL.
-func killed(err error) bool {
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) {
-		return false
-	}
-	ws, ok := ee.Sys().(syscall.WaitStatus)
-	return ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL
+	return testutil.RunKillable(c.t, c.cmd, kill, 2*time.Minute)
 }

@@ -8,8 +8,6 @@ import (
 
 	"github.com/bxwasm/bxwasm/guest-sdk/go/abi"
 	"github.com/bxwasm/bxwasm/internal/connectors"
-	"github.com/bxwasm/bxwasm/internal/testutil"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -44,20 +42,8 @@ func TestParseAck(t *testing.T) {
 // publishN makes a stream S of n messages "0".."n-1" on subject s.0.
 func publishN(t *testing.T, n int) (string, jetstream.JetStream) {
 	t.Helper()
-	url := testutil.JetStream(t)
-	nc, err := nats.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "S", Subjects: []string{"s.0"}}); err != nil {
-		t.Fatal(err)
-	}
+	conn, _, js := server(t)
+	url := conn.URL
 	for i := range n {
 		if _, err := js.PublishAsync("s.0", []byte(strconv.Itoa(i))); err != nil {
 			t.Fatal(err)
@@ -104,7 +90,7 @@ func TestSourceBackpressure(t *testing.T) {
 	const n, batch = 3000, 100
 	start := time.Now()
 	url, _ := publishN(t, n)
-	src, err := NewJetStreamSource("inp", abi.StreamConn{Stream: "S", Batch: batch}, connectors.Connection{Name: "c", URL: url})
+	src, err := NewJetStreamSource("inp", abi.StreamConn{Stream: "S", Subjects: []string{"s.0"}, Batch: batch}, connectors.Connection{Name: "c", URL: url})
 	if err != nil {
 		t.Fatal(err)
 	}
