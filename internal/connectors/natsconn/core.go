@@ -113,17 +113,7 @@ type coreSink struct {
 
 // NewCoreSink connects to conn.
 func NewCoreSink(step string, arg abi.StreamConn, conn connectors.Connection) (connectors.PartitionedSink, error) {
-	if err := checkArg("NATS sink", arg, "subject", "partitions"); err != nil {
-		return nil, err
-	}
-	if arg.Subject == "" && arg.Format != abi.FormatMessage {
-		return nil, errors.New("natsconn: a NATS sink needs a subject")
-	}
-	parts, err := sinkParts(arg)
-	if err != nil {
-		return nil, err
-	}
-	nc, err := dial(step, conn)
+	parts, nc, err := dialSink("NATS sink", step, arg, conn)
 	if err != nil {
 		return nil, err
 	}

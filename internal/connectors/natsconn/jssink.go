@@ -28,17 +28,7 @@ type jsSink struct {
 // NewJetStreamSink connects to conn and checks that a stream holds the
 // sink's subject.
 func NewJetStreamSink(step string, arg abi.StreamConn, conn connectors.Connection) (connectors.PartitionedSink, error) {
-	if err := checkArg("JetStream sink", arg, "subject", "partitions"); err != nil {
-		return nil, err
-	}
-	if arg.Subject == "" && arg.Format != abi.FormatMessage {
-		return nil, errors.New("natsconn: a JetStream sink needs a subject")
-	}
-	parts, err := sinkParts(arg)
-	if err != nil {
-		return nil, err
-	}
-	nc, err := dial(step, conn)
+	parts, nc, err := dialSink("JetStream sink", step, arg, conn)
 	if err != nil {
 		return nil, err
 	}
@@ -56,6 +46,23 @@ func NewJetStreamSink(step string, arg abi.StreamConn, conn connectors.Connectio
 		return nil, err
 	}
 	return &jsSink{step: step, arg: arg, nc: nc, js: js, parts: parts}, nil
+}
+
+// dialSink checks a sink's argument (what names the sink), names its
+// partitions and connects.
+func dialSink(what, step string, arg abi.StreamConn, conn connectors.Connection) ([]string, *nats.Conn, error) {
+	if err := checkArg(what, arg, "subject", "partitions"); err != nil {
+		return nil, nil, err
+	}
+	if arg.Subject == "" && arg.Format != abi.FormatMessage {
+		return nil, nil, fmt.Errorf("natsconn: a %s needs a subject", what)
+	}
+	parts, err := sinkParts(arg)
+	if err != nil {
+		return nil, nil, err
+	}
+	nc, err := dial(step, conn)
+	return parts, nc, err
 }
 
 // sinkParts names a sink's partitions "0" to "n-1".
