@@ -50,19 +50,14 @@ func newPayments(t *testing.T, n, users int) *payments {
 		t.Fatal(err)
 	}
 	p.resetTotals(t)
+	var msgs [][2]string
 	for i := range n {
 		u := i % users
 		msg := fmt.Sprintf("u%d %d", u, 1+i%7)
-		if _, err := p.js.PublishAsync(fmt.Sprintf("pay.%d", u%4), []byte(msg)); err != nil {
-			t.Fatal(err)
-		}
+		msgs = append(msgs, [2]string{fmt.Sprintf("pay.%d", u%4), msg})
 		p.sent = append(p.sent, msg)
 	}
-	select {
-	case <-p.js.PublishAsyncComplete():
-	case <-time.After(time.Minute):
-		t.Fatal("publishing the payments took over a minute")
-	}
+	testutil.Publish(t, p.js, msgs)
 	return p
 }
 

@@ -33,16 +33,15 @@ func TestSDKStreamCount(t *testing.T) {
 		t.Fatal(err)
 	}
 	var want []string
+	var msgs [][2]string
 	seen := map[string]int{}
 	for i := range 3000 {
 		subject := fmt.Sprintf("ev.s%d", i*i%17)
-		if _, err := js.PublishAsync(subject, []byte("x")); err != nil {
-			t.Fatal(err)
-		}
+		msgs = append(msgs, [2]string{subject, "x"})
 		seen[subject]++
 		want = append(want, fmt.Sprintf("%s\t%d", subject, seen[subject]))
 	}
-	<-js.PublishAsyncComplete()
+	testutil.Publish(t, js, msgs)
 	slices.Sort(want)
 	bin := testutil.Command(t, "../../../cmd/bxwasm")
 	for _, sdk := range []string{"rust", "c", "assemblyscript"} {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/bxwasm/bxwasm/guest-sdk/go/abi"
 	"github.com/bxwasm/bxwasm/internal/connectors"
+	"github.com/bxwasm/bxwasm/internal/testutil"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -44,12 +45,11 @@ func publishN(t *testing.T, n int) (string, jetstream.JetStream) {
 	t.Helper()
 	conn, _, js := server(t)
 	url := conn.URL
-	for i := range n {
-		if _, err := js.PublishAsync("s.0", []byte(strconv.Itoa(i))); err != nil {
-			t.Fatal(err)
-		}
+	msgs := make([][2]string, n)
+	for i := range msgs {
+		msgs[i] = [2]string{"s.0", strconv.Itoa(i)}
 	}
-	<-js.PublishAsyncComplete()
+	testutil.Publish(t, js, msgs)
 	return url, js
 }
 
