@@ -18,13 +18,13 @@ type sim struct {
 	g       *abi.Graph
 	now     time.Time
 	tick    time.Duration
-	lines   map[string][]string // items of host inputs, by step id
+	lines   map[string][]string  // items of host inputs, by step id
 	streams map[[2]int]abi.Batch // pending items per (stream, reading step)
 	readers [][]int              // the steps reading each stream
 	reader  int                  // the step whose inputs take returns
-	nodes   [][]int             // steps run together; a chain has its chain id = node index
-	srcs    []simPart           // built source partitions
-	sinks   map[int][]simPart   // built sink partitions per output step
+	nodes   [][]int              // steps run together; a chain has its chain id = node index
+	srcs    []simPart            // built source partitions
+	sinks   map[int][]simPart    // built sink partitions per output step
 	timers  map[int]map[string]int64
 	out     map[string]abi.Batch // everything each output step received
 	handles uint32

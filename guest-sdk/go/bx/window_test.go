@@ -94,7 +94,7 @@ func keyedInput(f *Dataflow, id string, evs ...wev) *Stream[KV[wev]] {
 }
 
 func appendEv(acc []string, e wev) []string { return append(acc, e.String()) }
-func concat(a, b []string) []string       { return append(a, b...) }
+func concat(a, b []string) []string         { return append(a, b...) }
 
 func TestWindowBytewaxCases(t *testing.T) {
 	clock0 := EventClock(evTime, 0)
