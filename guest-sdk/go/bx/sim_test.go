@@ -18,11 +18,13 @@ type sim struct {
 	g       *abi.Graph
 	now     time.Time
 	tick    time.Duration
-	lines   map[string][]string // items of host inputs, by step id
-	streams []abi.Batch         // pending items per stream
-	nodes   [][]int             // steps run together; a chain has its chain id = node index
-	srcs    []simPart           // built source partitions
-	sinks   map[int][]simPart   // built sink partitions per output step
+	lines   map[string][]string  // items of host inputs, by step id
+	streams map[[2]int]abi.Batch // pending items per (stream, reading step)
+	readers [][]int              // the steps reading each stream
+	reader  int                  // the step whose inputs take returns
+	nodes   [][]int              // steps run together; a chain has its chain id = node index
+	srcs    []simPart            // built source partitions
+	sinks   map[int][]simPart    // built sink partitions per output step
 	timers  map[int]map[string]int64
 	out     map[string]abi.Batch // everything each output step received
 	handles uint32
@@ -47,7 +49,7 @@ type simOpts struct {
 func simulate(t testing.TB, g *abi.Graph, o simOpts) map[string]abi.Batch {
 	t.Helper()
 	s := &sim{t: t, g: g, now: o.start, tick: o.tick, lines: o.lines,
-		streams: make([]abi.Batch, g.Streams), sinks: map[int][]simPart{},
+		streams: map[[2]int]abi.Batch{}, sinks: map[int][]simPart{},
 		timers: map[int]map[string]int64{}, out: map[string]abi.Batch{}}
 	if s.now.IsZero() {
 		s.now = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -80,6 +82,12 @@ func (s *sim) plan() {
 		}
 		for _, out := range st.Outputs {
 			producer[out] = i
+		}
+	}
+	s.readers = make([][]int, s.g.Streams)
+	for i, st := range s.g.Steps {
+		for _, in := range st.Inputs {
+			s.readers[in] = append(s.readers[in], i)
 		}
 	}
 	nodeOf := map[int]int{}
@@ -161,19 +169,25 @@ func (s *sim) poll() {
 	}
 }
 
-// push copies items onto a stream.
+// push copies items onto a stream, for each step reading it.
 func (s *sim) push(stream uint32, b abi.Batch) {
-	it := b.Iter()
-	var item abi.Item
-	for it.Next(&item) {
-		s.streams[stream].AppendRaw(item.Raw)
+	for _, r := range s.readers[stream] {
+		k := [2]int{int(stream), r}
+		q := s.streams[k]
+		it := b.Iter()
+		var item abi.Item
+		for it.Next(&item) {
+			q.AppendRaw(item.Raw)
+		}
+		s.streams[k] = q
 	}
 }
 
-// take empties a stream.
+// take empties a stream for the step being run (s.reader).
 func (s *sim) take(stream uint32) abi.Batch {
-	b := s.streams[stream]
-	s.streams[stream] = abi.Batch{}
+	k := [2]int{int(stream), s.reader}
+	b := s.streams[k]
+	delete(s.streams, k)
 	return b
 }
 
@@ -183,6 +197,7 @@ func (s *sim) pass(eof bool) {
 	for n, steps := range s.nodes {
 		i := steps[0]
 		st := s.g.Steps[i]
+		s.reader = i
 		switch st.Kind {
 		case abi.KindInput:
 		case abi.KindMerge, abi.KindRedistribute:

@@ -18,6 +18,7 @@ func (d *dispatcher) statefulBatch(r *abi.Reader) error {
 	if err := end(r, "stateful batch"); err != nil {
 		return err
 	}
+	callNow = q.Now
 	rt, err := d.statefulStep(q.Step)
 	if err != nil {
 		return err
@@ -35,6 +36,7 @@ func (d *dispatcher) notify(r *abi.Reader) error {
 	if err := end(r, "notify"); err != nil {
 		return err
 	}
+	callNow = q.Now
 	rt, err := d.statefulStep(q.Step)
 	if err != nil {
 		return err
@@ -52,6 +54,7 @@ func (d *dispatcher) eof(r *abi.Reader) error {
 	if err := end(r, "eof"); err != nil {
 		return err
 	}
+	callNow = q.Now
 	rt, err := d.statefulStep(q.Step)
 	if err != nil {
 		return err
