@@ -2,7 +2,7 @@
 # build.sh SRC OUT.wasm - build one bxwasm guest written in C.
 #
 # SRC is a .c file or a directory of .c files; they are compiled together
-# with the SDK (bxwasm.c) into a WASI reactor: optimised, without debug
+# with the SDK (bxwasm.c, bxwasm_window.c) into a WASI reactor: optimised, without debug
 # information, importing only wasi_snapshot_preview1.
 set -eu
 
@@ -55,5 +55,5 @@ mkdir -p "$(dirname "$out")"
 # shellcheck disable=SC2086
 "$CC" --target=wasm32-wasi -mexec-model=reactor -O2 -g0 -std=c11 \
 	-Wall -Wextra -Wno-unused-parameter \
-	-I"$sdk" "$sdk/bxwasm.c" $files \
+	-I"$sdk" "$sdk/bxwasm.c" "$sdk/bxwasm_window.c" $files \
 	-Wl,--strip-debug -o "$out"

@@ -832,6 +832,25 @@ static step *add_step(bx_flow *f, const char *scope, const char *id, uint8_t kin
 	return st;
 }
 
+void bx_flow_error(bx_flow *f, const char *fmt, ...) {
+	if (!f || f->err)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	bx_bytes msg = vfmt(fmt, ap);
+	va_end(ap);
+	f->err = flow_printf(f, "%.*s", (int)msg.len, (const char *)msg.ptr);
+}
+
+bx_stream bx_scope(const char *id, bx_stream up) {
+	if (!stream_ok(up, id))
+		return up;
+	const char *scope = claim(up.flow, up.scope, id);
+	if (scope)
+		up.scope = scope;
+	return up;
+}
+
 /* a dead stream, returned after a flow-definition error */
 static bx_stream dead(bx_stream up) { return up; }
 

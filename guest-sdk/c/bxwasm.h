@@ -401,6 +401,81 @@ bx_stream bx_reduce_final(const char *id, bx_stream up, bx_fold_fn reducer, void
  * (key, bx_i64(count)) when the input ends. */
 bx_stream bx_count_final(const char *id, bx_stream up, bx_key_fn key, void *ctx);
 
+/* Your own operators (Bytewax's @operator): bx_scope opens scope id inside
+ * up's scope, so the steps added to the stream it returns are named
+ * "<scope>.<id>.<step>" (a duplicate id fails the build); set the .scope
+ * of the streams you return back to up.scope. bx_flow_error fails the
+ * flow's build with a message (the first error is the one reported). */
+bx_stream bx_scope(const char *id, bx_stream up);
+void bx_flow_error(bx_flow *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- windowing (Bytewax 0.21's bytewax.windowing) -------------------------
+ *
+ * Times are Unix nanoseconds (int64), durations nanoseconds. A clock gives
+ * each value a timestamp and each key a watermark; a windower puts
+ * timestamps into windows; a window closes once the watermark reaches its
+ * close time, at the latest when the input ends (EOF closes every window).
+ * Built in bxwasm_window.c (build.sh compiles it with the SDK). */
+
+/* The event time of a value, Unix ns. */
+typedef int64_t (*bx_ts_fn)(void *ctx, bx_bytes value);
+/* The system time, Unix ns. */
+typedef int64_t (*bx_now_fn)(void *ctx);
+
+/* A clock. ts NULL is Bytewax's SystemClock: a value's timestamp and the
+ * watermark are the system time. Otherwise it is an EventClock: a value's
+ * timestamp is ts(value); a key's watermark is the latest timestamp seen
+ * minus wait (wait_for_system_duration), plus the system time passed since
+ * that timestamp was seen, and never goes back. now (optional) reads the
+ * system time: bx_now by default; tests give a fixed clock. */
+typedef struct bx_clock {
+	bx_ts_fn ts;
+	int64_t wait;
+	bx_now_fn now;
+	void *now_ctx;
+} bx_clock;
+
+bx_clock bx_system_clock(void);
+bx_clock bx_event_clock(bx_ts_fn ts, int64_t wait);
+
+/* Tumbling windows of length ns, one of them starting at align_to: window
+ * id floor((t - align_to) / length) holds [open, open + length). */
+typedef struct bx_windower {
+	int64_t length, align_to;
+} bx_windower;
+
+bx_windower bx_tumbling_windower(int64_t length, int64_t align_to);
+/* The id of the window holding time t (any int64 t and align_to). */
+int64_t bx_window_id(bx_windower w, int64_t t);
+
+/* The streams of a windowing operator, all keyed with the input's keys:
+ * down carries (window id, value) when a window closes, late the values
+ * that came after the watermark had passed their time (window id, value),
+ * meta (window id, open time, close time) of each window as it closes.
+ * Read them with bx_window_value and bx_window_meta. */
+typedef struct bx_window_out {
+	bx_stream down, late, meta;
+} bx_window_out;
+
+/* Decode a down or late value: false if it is not one. */
+bool bx_window_value(bx_bytes v, int64_t *window_id, bx_bytes *value);
+/* Decode a meta value: false if it is not one. */
+bool bx_window_meta(bx_bytes v, int64_t *window_id, int64_t *open, int64_t *close);
+
+/* fold_window: each window of each key starts with builder() and folds its
+ * values in with folder; down gets the accumulator when the window
+ * closes. ordered (Bytewax's default) folds values in timestamp order, at
+ * the cost of holding each until the watermark reaches it; otherwise in
+ * arrival order. clock.ts, builder and folder get ctx. Steps
+ * "<id>.window.stateful_batch" and "<id>.window.unwrap_{down,late,meta}...". */
+bx_window_out bx_fold_window(const char *id, bx_stream up, bx_clock clock, bx_windower windower, bx_init_fn builder,
+                             bx_fold_fn folder, bool ordered, void *ctx);
+/* count_window: counts the items of up per key(item) (key NULL: the value)
+ * and window; down gets bx_i64 counts. clock.ts gets the item's value.
+ * Steps "<id>.keyed.map.flat_map_batch", "<id>.sum.window...". */
+bx_window_out bx_count_window(const char *id, bx_stream up, bx_clock clock, bx_windower windower, bx_key_fn key,
+                              void *ctx);
+
 /* ---- exports (wasm) and the native test entry ---------------------------- */
 
 #ifndef __wasm__

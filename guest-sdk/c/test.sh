@@ -1,7 +1,7 @@
 #!/bin/sh
 # test.sh - the C guest SDK's own tests: native unit tests (the codec
 # against docs/abi.md's golden bytes, the dispatcher's strictness, the
-# stateful rules), then every example and the conformance module built
+# stateful rules, the windowing operators), then every example and the conformance module built
 # for wasm with build.sh.
 set -eu
 sdk=$(cd "$(dirname "$0")" && pwd)
@@ -15,7 +15,7 @@ if ! command -v "$CC_NATIVE" >/dev/null 2>&1; then
 	exit 1
 fi
 "$CC_NATIVE" -std=c11 -O1 -g -Wall -Wextra -Wno-unused-parameter -Wno-format-truncation -Werror -fsanitize=address,undefined \
-	-I"$sdk" "$sdk/bxwasm.c" "$sdk/tests/sdk_test.c" -o "$tmp/sdk_test"
+	-I"$sdk" "$sdk/bxwasm.c" "$sdk/bxwasm_window.c" "$sdk/tests/sdk_test.c" "$sdk/tests/window_test.c" -o "$tmp/sdk_test"
 ASAN_OPTIONS=detect_leaks=0 "$tmp/sdk_test"
 
 for ex in "$sdk"/examples/*/; do

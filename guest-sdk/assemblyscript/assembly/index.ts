@@ -21,6 +21,9 @@ export {
   map, mapWith, filter, filterMap, filterMapWith, flatMap, flatMapWith, keyOn,
   State, statefulMap, foldFinal, reduceFinal, countFinal,
 } from "./lib";
+export {
+  Clock, systemClock, eventClock, TumblingWindower, WindowValue, WindowMeta, WindowOut, foldWindow, countWindow,
+} from "./windowing";
 export { Args, register } from "./register";
 export { nowNanos, printOut, printErr } from "./wasi";
 export { encodeValue, decodeValue } from "./values";

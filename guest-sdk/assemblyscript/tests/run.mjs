@@ -481,6 +481,52 @@ test("a message source's items decode as Message in a chain", () => {
   assert.match(error(call(new W().byte(4).uv(1).uv(0).uv(0).uv(1).uv(bad.b.length).raw(bad.b).bytes)).message, /cannot decode/);
 });
 
+const windowsPath = process.argv[5];
+
+test("windowing: Bytewax's cases, its known bugs, a restore mid-window and random streams (tests/windows.ts)", () => {
+  load(windowsPath);
+  stderr = "";
+  const failed = inst.exports.windowTests();
+  assert.equal(failed, 0, failed + " windowing check(s) failed:\n" + stderr);
+});
+
+test("count_window through the ABI: step ids, Bytewax's test_count_window, EOF closing the rest", () => {
+  load(windowsPath);
+  const g = graph(ok(call(new W().byte(2).str("counts").uv(0).bytes)));
+  assert.deepEqual(g.steps.map((s) => s.id), [
+    "w.inp", "w.win.keyed.map.flat_map_batch", "w.win.sum.window.stateful_batch",
+    "w.win.sum.window.unwrap_down.flat_map_value.flat_map.flat_map_batch",
+    "w.win.sum.window.unwrap_late.flat_map_value.flat_map.flat_map_batch",
+    "w.win.sum.window.unwrap_meta.flat_map_value.flat_map.flat_map_batch", "w.show.flat_map_batch", "w.out",
+  ]);
+  ok(call(new W().byte(3).uv(1).uv(1).uv(1).bytes)).end(); // chain 1 = [keyed]
+  ok(call(new W().byte(3).uv(2).uv(2).uv(3).uv(6).bytes)).end(); // chain 2 = [unwrap_down, show]
+  const keyed = (vals) => {
+    const r = ok(call(new W().byte(4).uv(1).uv(0).uv(0).batch(vals.map((v) => [null, v])).bytes));
+    assert.equal(r.uv(), 1n);
+    const items = r.batch();
+    r.end();
+    return items;
+  };
+  const downs = [];
+  const step = (items) => {
+    const u = ok(call(new W().byte(5).uv(2).v(0).batch(items).bytes)).updates();
+    const enc = new W().batch(u.emits).bytes;
+    const r = ok(call(new W().byte(4).uv(2).uv(0).uv(0).raw(enc).bytes));
+    assert.equal(r.uv(), 1n);
+    downs.push(...r.batch().map(([k, v]) => v));
+    return u.keys;
+  };
+  // Bytewax: a@0, a@4, b@8, a@12, a@13 in 10-wide windows, no wait
+  for (const v of ["0:a", "4:a", "8:b", "12:a", "13:a"]) step(keyed([v]));
+  assert.deepEqual(downs, ["a 0 2"]);
+  const u = ok(call(new W().byte(7).uv(2).v(0).bytes)).updates();
+  assert.deepEqual(u.keys, [["a", 1, 0n], ["b", 1, 0n]]);
+  const r = ok(call(new W().byte(4).uv(2).uv(0).uv(0).raw(new W().batch(u.emits).bytes).bytes));
+  r.uv();
+  assert.deepEqual(r.batch().map(([k, v]) => v), ["a 1 2", "b 0 1"]);
+});
+
 let failed = 0;
 for (const [name, fn] of tests) {
   try {

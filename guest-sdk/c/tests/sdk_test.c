@@ -5,23 +5,24 @@
  */
 #define _GNU_SOURCE
 #include "bxwasm.h"
+#include "check.h"
 
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int failures;
-
-#define CHECK(cond)                                                      \
-	do {                                                                 \
-		if (!(cond)) {                                                   \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-			failures++;                                                  \
-		}                                                                \
-	} while (0)
+int failures;
 
 void bx_setup(void) {}
+
+bx_bytes call(bx_bytes req) {
+	uint8_t *copy = malloc(req.len + 1);
+	memcpy(copy, req.ptr, req.len);
+	bx_bytes r = bx_dispatch_native(copy, req.len);
+	free(copy);
+	return bx_copy(r);
+}
 
 /* hex parses "02 0c 03" into bytes (arena). */
 static bx_bytes hex(const char *s) {
@@ -68,16 +69,6 @@ static bx_bytes call_hex(const char *req_hex) {
 	return bx_copy(r);
 }
 
-/* call sends a request built in the arena: copied out first, since the
- * call resets the arena (the host's requests live in bxwasm_buffer's
- * buffer, not in the arena). */
-static bx_bytes call(bx_bytes req) {
-	uint8_t *copy = malloc(req.len + 1);
-	memcpy(copy, req.ptr, req.len);
-	bx_bytes r = bx_dispatch_native(copy, req.len);
-	free(copy);
-	return bx_copy(r);
-}
 
 /* error_message decodes a StatusError response strictly and returns its
  * message, or "" if the response is not one. */
@@ -392,51 +383,46 @@ static bx_bytes kv_batch_req(uint32_t step, const char *const *kvs, size_t n) {
 	return bx_w_done(&w);
 }
 
-/* updates renders a KeyedUpdates response as text:
- * "k=v;k=v|key:discard:at;..." */
-static const char *updates(bx_bytes resp) {
+/* plain_item renders an emitted item as "k=v;" ("<nokey>v;" unkeyed). */
+static void plain_item(bx_writer *out, bx_bytes key, bool has_key, bx_bytes val) {
+	if (!has_key)
+		bx_w_raw(out, "<nokey>", 7);
+	bx_w_raw(out, key.ptr, key.len);
+	bx_w_u8(out, '=');
+	bx_w_raw(out, val.ptr, val.len);
+	bx_w_u8(out, ';');
+}
+
+const char *render_updates(bx_bytes resp, item_fn item) {
 	bx_reader r = bx_reader_of(resp);
 	if (bx_r_u8(&r) != 0)
 		return bx_cstr_of(bx_fmt("error: %s", error_message(resp)));
 	bx_writer out = {0};
 	uint64_t n = bx_r_uvarint(&r);
 	bx_reader body = bx_reader_of(bx_r_bytes(&r));
-	for (uint64_t i = 0; i < n; i++) {
+	for (uint64_t i = 0; i < n && !body.err; i++) {
 		uint64_t tag = bx_r_uvarint(&body);
 		bx_bytes key = bx_r_raw(&body, tag ? tag - 1 : 0);
-		bx_bytes val = bx_r_bytes(&body);
-		if (!tag)
-			bx_w_raw(&out, "<nokey>", 7);
-		bx_w_raw(&out, key.ptr, key.len);
-		bx_w_u8(&out, '=');
-		bx_w_raw(&out, val.ptr, val.len);
-		bx_w_u8(&out, ';');
+		item(&out, key, tag != 0, bx_r_bytes(&body));
 	}
-	bx_r_end(&body);
 	bx_w_u8(&out, '|');
 	uint64_t nk = bx_r_uvarint(&r);
-	for (uint64_t i = 0; i < nk; i++) {
+	for (uint64_t i = 0; i < nk && !r.err; i++) {
 		bx_bytes key = bx_r_bytes(&r);
 		bool discard = bx_r_bool(&r);
 		int64_t at = bx_r_varint(&r);
 		bx_bytes line = bx_fmt("%.*s:%d:%lld;", (int)key.len, (const char *)key.ptr, discard, (long long)at);
 		bx_w_raw(&out, line.ptr, line.len);
 	}
-	if (!bx_r_end(&r) || body.err)
+	if (!bx_r_end(&r) || !bx_r_end(&body))
 		return "malformed response";
 	bx_w_u8(&out, 0);
 	return (const char *)out.ptr;
 }
 
-#define CHECK_STR(got, want)                                                        \
-	do {                                                                            \
-		const char *g_ = (got), *w_ = (want);                                       \
-		if (strcmp(g_, w_) != 0) {                                                  \
-			fprintf(stderr, "%s:%d: got  %s\n%*swant %s\n", __FILE__, __LINE__, g_, \
-			        (int)strlen(__FILE__) + 8, "", w_);                             \
-			failures++;                                                             \
-		}                                                                           \
-	} while (0)
+/* updates renders a KeyedUpdates response as text:
+ * "k=v;k=v|key:discard:at;..." */
+static const char *updates(bx_bytes resp) { return render_updates(resp, plain_item); }
 
 #define BATCH_AT(step, ...) kv_batch_req(step, (const char *const[]){__VA_ARGS__}, sizeof((const char *const[]){__VA_ARGS__}) / sizeof(char *) / 2)
 #define BATCH(...) BATCH_AT(1, __VA_ARGS__)
@@ -869,16 +855,6 @@ static void test_random_requests(void) {
 
 /* ---- stream connectors ------------------------------------------------------- */
 
-#define CHECK_STR(got, want)                                                       \
-	do {                                                                           \
-		const char *g_ = (got), *w_ = (want);                                      \
-		if (strcmp(g_, w_) != 0) {                                                 \
-			fprintf(stderr, "%s:%d: got  %s\n%*swant %s\n", __FILE__, __LINE__, g_, \
-			        (int)strlen(__FILE__) + 8, "", w_);                            \
-			failures++;                                                            \
-		}                                                                          \
-	} while (0)
-
 /* The arguments are the bytes the Go SDK's abi.StreamConn.Encode writes for
  * the same options, written out by hand in that struct's field order. */
 static void test_stream_args(void) {
@@ -1065,6 +1041,7 @@ int main(void) {
 	test_stream_flow();
 	test_library();
 	test_random_requests();
+	test_windows();
 	if (failures) {
 		fprintf(stderr, "FAIL: %d check(s) failed\n", failures);
 		return 1;
