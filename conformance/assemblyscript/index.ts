@@ -5,9 +5,9 @@
 
 import {
   Args, Dataflow, KV, Writer, Reader, register, input, output, redistribute, map, mapWith, flatMap,
-  filterMap, branch, merge, countFinal, statefulMap, State, statefulBatch, StatefulBatchLogic,
+  filterMap, filter, branch, merge, countFinal, statefulMap, State, statefulBatch, StatefulBatchLogic,
   FixedPartitionedSource, StatefulSourcePartition, TestingSource, FileSource, FileSink, NO_NOTIFY, nowNanos,
-  fields, trimSpace as trim, lowerASCII,
+  fields, trimSpace as trim, lowerASCII, eventClock, TumblingWindower, WindowValue, countWindow,
 } from "../../guest-sdk/assemblyscript/assembly/index";
 
 // ---- the suite's integers ----
@@ -326,6 +326,44 @@ function args(a: Args): Dataflow | null {
   return flow;
 }
 
+// ---- 9. window_count ----
+
+const SECOND: i64 = 1_000_000_000;
+
+/** A "KEY,SECONDS" line with a key and an integer, as the suite parses. */
+function isEvent(line: string): bool {
+  const comma = line.indexOf(",");
+  if (comma < 0 || trim(line.substring(0, comma)).length == 0) return false;
+  parseInt64(trim(line.substring(comma + 1)));
+  return parsedOK;
+}
+
+function eventKey(line: string): string { return trim(line.substring(0, line.indexOf(","))); }
+
+function eventSeconds(line: string): i64 { return parseInt64(trim(line.substring(line.indexOf(",") + 1))); }
+
+function eventNanos(line: string): i64 { return eventSeconds(line) * SECOND; }
+
+function formatWindow(kv: KV<WindowValue<i64>>): string {
+  return kv.key + "\t" + kv.value.windowId.toString() + "\t" + kv.value.value.toString();
+}
+
+function formatLate(kv: KV<WindowValue<string>>): string {
+  return "late:" + kv.key + "\t" + eventSeconds(kv.value.value).toString();
+}
+
+function windowCount(a: Args): Dataflow | null {
+  const flow = new Dataflow("window_count");
+  const lines = input<string>("inp", flow, FileSource(a.str(0)));
+  const events = filter<string>("parse", lines, isEvent);
+  const w = countWindow<string>("count", events, eventClock<string>(eventNanos, 60 * SECOND),
+    new TumblingWindower(300 * SECOND, 0), eventKey);
+  const down = map<KV<WindowValue<i64>>, string>("format_down", w.down, formatWindow);
+  const late = map<KV<WindowValue<string>>, string>("format_late", w.late, formatLate);
+  output<string>("out", merge<string>("all", [down, late]), FileSink(a.str(1)));
+  return flow;
+}
+
 register("wordcount", "inp string, out string", wordcount);
 register("running_sum", "inp string, out string", runningSum);
 register("branch_merge", "inp string, out string", branchMerge);
@@ -334,3 +372,4 @@ register("timers", "keys int, per_key int, out string", timers);
 register("discard", "inp string, out string", discard);
 register("fail", "inp string, out string", fail);
 register("args", "s string, i int, f float64, b bool, out string", args);
+register("window_count", "inp string, out string", windowCount);

@@ -346,6 +346,57 @@ static bx_flow *fail(void *ctx, const bx_args *a) {
 	return f;
 }
 
+/* ---- 9. window_count ---------------------------------------------------- */
+
+#define SECOND 1000000000LL
+
+/* parse_event keeps a "KEY,SECONDS" line as (key, int64 seconds). */
+static bool parse_event(void *ctx, bx_item line, bx_item *out) {
+	bx_bytes k, v;
+	int64_t t;
+	if (!bx_cut(line.value, ',', &k, &v) || !bx_trim(k).len || !bx_parse_i64(bx_trim(v), &t))
+		return false;
+	*out = (bx_item){bx_trim(k), bx_i64(t), true};
+	return true;
+}
+
+static int64_t event_ns(void *ctx, bx_bytes value) { return i64_of(value) * SECOND; }
+
+static bx_bytes event_key(void *ctx, bx_item it) { return it.key; }
+
+/* format_down renders a closed window as "KEY<TAB>ID<TAB>COUNT". */
+static bx_item format_down(void *ctx, bx_item it) {
+	int64_t id = 0;
+	bx_bytes count;
+	if (!bx_window_value(it.value, &id, &count))
+		bx_fail("not a window value");
+	it.value = bx_fmt("%.*s\t%lld\t%lld", (int)it.key.len, (const char *)it.key.ptr, (long long)id, (long long)i64_of(count));
+	it.has_key = false;
+	return it;
+}
+
+/* format_late renders a late event as "late:KEY<TAB>SECONDS". */
+static bx_item format_late(void *ctx, bx_item it) {
+	int64_t id = 0;
+	bx_bytes ev;
+	if (!bx_window_value(it.value, &id, &ev))
+		bx_fail("not a window value");
+	it.value = bx_fmt("late:%.*s\t%lld", (int)it.key.len, (const char *)it.key.ptr, (long long)i64_of(ev));
+	it.has_key = false;
+	return it;
+}
+
+static bx_flow *window_count(void *ctx, const bx_args *a) {
+	bx_flow *f = bx_dataflow("window_count");
+	bx_stream s = bx_input(f, "inp", bx_file_source(bx_arg_str(a, 0)));
+	s = bx_filter_map("parse", s, parse_event, NULL);
+	bx_window_out w = bx_count_window("count", s, bx_event_clock(event_ns, 60 * SECOND), bx_tumbling_windower(300 * SECOND, 0),
+	                                  event_key, NULL);
+	bx_stream outs[2] = {bx_map("format_down", w.down, format_down, NULL), bx_map("format_late", w.late, format_late, NULL)};
+	bx_output("out", bx_merge("all", outs, 2), bx_file_sink(bx_arg_str(a, 1)));
+	return f;
+}
+
 /* ---- 8. args ----------------------------------------------------------- */
 
 static bx_flow *args(void *ctx, const bx_args *a) {
@@ -368,4 +419,5 @@ void bx_setup(void) {
 	bx_register("discard", discard, NULL, "inp string, out string");
 	bx_register("fail", fail, NULL, "inp string, out string");
 	bx_register("args", args, NULL, "s string, i int, f float64, b bool, out string");
+	bx_register("window_count", window_count, NULL, "inp string, out string");
 }

@@ -24,6 +24,7 @@ func init() {
 	bx.Register("discard", discard, "inp", "out")
 	bx.Register("fail", fail, "inp", "out")
 	bx.Register("args", args, "s", "i", "f", "b", "out")
+	bx.Register("window_count", windowCount, "inp", "out")
 }
 
 // asciiSpace is what the suite calls whitespace.
@@ -330,3 +331,30 @@ func args(s string, i int, f float64, b bool, out string) *bx.Dataflow {
 }
 
 func main() {}
+
+// event is a window_count input line: a key and a Unix time in seconds.
+type event struct {
+	Key string
+	At  int64
+}
+
+func windowCount(inp, out string) *bx.Dataflow {
+	flow := bx.NewDataflow("window_count")
+	lines := bx.Input("inp", flow, bx.FileSource(inp))
+	events := bx.FilterMap("parse", lines, func(line string) (event, bool) {
+		k, v, ok := strings.Cut(line, ",")
+		n, isInt := parseInt(trim(v))
+		return event{Key: trim(k), At: n}, ok && isInt && trim(k) != ""
+	})
+	clock := bx.EventClock(func(e event) time.Time { return time.Unix(e.At, 0) }, time.Minute)
+	counts := bx.CountWindow("count", events, clock, bx.TumblingWindower(5*time.Minute, time.Unix(0, 0)),
+		func(e event) string { return e.Key })
+	down := bx.Map("format_down", counts.Down, func(kv bx.KV[bx.Windowed[int]]) string {
+		return fmt.Sprintf("%s\t%d\t%d", kv.Key, kv.Value.ID, kv.Value.Value)
+	})
+	late := bx.Map("format_late", counts.Late, func(kv bx.KV[bx.Windowed[event]]) string {
+		return fmt.Sprintf("late:%s\t%d", kv.Key, kv.Value.Value.At)
+	})
+	bx.Output("out", bx.Merge("all", down, late), bx.FileSink(out))
+	return flow
+}
