@@ -1,0 +1,1 @@
+//! Tests of the windowing operators and joins.
