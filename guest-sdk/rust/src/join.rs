@@ -269,20 +269,27 @@ impl<V: Codec + Clone> Stream<(String, V)> {
     }
 }
 
-/// Names the values of rows: `(name, value)` per side, in side order.
-fn named<V: Codec>(rows: &Stream<(String, Row<V>)>, names: Vec<String>) -> Stream<(String, Vec<(String, Option<V>)>)> {
-    rows.map_value("asdict", move |row: Row<V>| names.iter().cloned().zip(row).collect())
+/// A row as `(name, value)` pairs in side order, without the sides that
+/// have no value (Bytewax's `asdicts`).
+fn name_row<V>(names: &[String], row: Row<V>) -> Vec<(String, V)> {
+    names.iter().zip(row).filter_map(|(n, v)| v.map(|v| (n.clone(), v))).collect()
+}
+
+/// Names the values of rows.
+fn named<V: Codec>(rows: &Stream<(String, Row<V>)>, names: Vec<String>) -> Stream<(String, Vec<(String, V)>)> {
+    rows.map_value("asdict", move |row: Row<V>| name_row(&names, row))
 }
 
 /// `join` over named sides (Bytewax's `join_named`): rows are `(name,
-/// value)` pairs in the order of `sides`. Core steps: those of `join`,
+/// value)` pairs in the order of `sides`, leaving out sides without a
+/// value. Core steps: those of `join`,
 /// then `<id>.asdict.map`.
 pub fn join_named<V: Codec + Clone>(
     id: &str,
     sides: &[(&str, &Stream<(String, V)>)],
     insert_mode: JoinInsertMode,
     emit_mode: JoinEmitMode,
-) -> Stream<(String, Vec<(String, Option<V>)>)> {
+) -> Stream<(String, Vec<(String, V)>)> {
     let names: Vec<String> = sides.iter().map(|s| s.0.to_string()).collect();
     let streams: Vec<&Stream<(String, V)>> = sides.iter().map(|s| s.1).collect();
     let (sc, _) = streams[0].enter(id);
@@ -291,7 +298,8 @@ pub fn join_named<V: Codec + Clone>(
 }
 
 /// `join_window` over named sides (Bytewax's `join_window_named`): rows on
-/// `down` are `(name, value)` pairs in the order of `sides`. Core steps:
+/// `down` are `(name, value)` pairs in the order of `sides`, leaving out
+/// sides without a value. Core steps:
 /// those of `join_window`, then `<id>.asdict.map`.
 pub fn join_window_named<V: Codec + Clone>(
     id: &str,
@@ -300,12 +308,12 @@ pub fn join_window_named<V: Codec + Clone>(
     sides: &[(&str, &Stream<(String, V)>)],
     insert_mode: JoinInsertMode,
     emit_mode: JoinEmitMode,
-) -> WindowOut<(usize, V), Vec<(String, Option<V>)>> {
+) -> WindowOut<(usize, V), Vec<(String, V)>> {
     let names: Vec<String> = sides.iter().map(|s| s.0.to_string()).collect();
     let streams: Vec<&Stream<(String, V)>> = sides.iter().map(|s| s.1).collect();
     let (sc, _) = streams[0].enter(id);
     let inner = bring_all(&sc, &streams);
     let out = join_window_in(&inner, clock, windower, insert_mode, emit_mode);
-    let down = out.down.map_value("asdict", move |(w, row): (i64, Row<V>)| (w, names.iter().cloned().zip(row).collect()));
+    let down = out.down.map_value("asdict", move |(w, row): (i64, Row<V>)| (w, name_row(&names, row)));
     WindowOut { down: sc.exit(&down), late: sc.exit(&out.late), meta: sc.exit(&out.meta) }
 }

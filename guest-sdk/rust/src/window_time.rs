@@ -205,7 +205,12 @@ impl KeyClock {
         if !self.event {
             return wm;
         }
-        let base = ts.saturating_sub(self.wait);
+        // A wait of 292 years or more (Duration::MAX) never raises the
+        // watermark: in Bytewax the subtraction overflows and is skipped.
+        let base = match ts.checked_sub(self.wait) {
+            Some(b) if self.wait != i64::MAX => b,
+            _ => return wm,
+        };
         if base > wm {
             self.base = base;
             self.sys_max = self.now;

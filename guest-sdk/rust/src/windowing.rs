@@ -533,3 +533,16 @@ impl<T: Codec + Clone> Stream<T> {
         })
     }
 }
+
+/// A count's key logic, boxed.
+#[cfg(test)]
+pub(crate) type CountLogic = Box<dyn StatefulBatchLogic<i64, Event<i64, i64>, Snap<i64, i64>>>;
+
+/// The logic builder of a count over `i64` values (their own Unix
+/// nanosecond timestamps with an event clock), for tests of the logic.
+#[cfg(test)]
+pub(crate) fn count_logic(clock: Clock<i64>, windower: Windower, ordered: bool) -> impl FnMut(Option<Snap<i64, i64>>) -> CountLogic {
+    let agg = FoldAgg { builder: || 0i64, folder: |n: i64, _: i64| n + 1, merger: |a: i64, b: i64| a + b };
+    let sh = Rc::new(Shared { clock, kind: windower.kind, ordered, agg: RefCell::new(agg) });
+    move |resume| Box::new(WinKey::new(sh.clone(), resume)) as CountLogic
+}
