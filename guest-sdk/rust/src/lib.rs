@@ -34,6 +34,7 @@ mod dispatch;
 pub mod exports;
 mod flow;
 mod hash;
+mod join;
 mod library;
 mod ops;
 mod parts;
@@ -41,6 +42,8 @@ mod register;
 mod site;
 mod stateful;
 mod streams;
+mod window_time;
+mod windowing;
 #[doc(hidden)]
 pub mod wire;
 
@@ -48,10 +51,13 @@ pub mod wire;
 mod stream_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod window_tests;
 
 pub use codec::{to_bytes, Bytes, Codec};
 pub use flow::{Dataflow, Scope, Stream};
 pub use hash::{FxHashMap, FxHasher};
+pub use join::{join_named, join_window_named, JoinEmitMode, JoinInsertMode};
 pub use library::{StatefulLogic, TtlCache};
 pub use ops::merge;
 pub use parts::{
@@ -65,6 +71,11 @@ pub use streams::{
     jetstream_message_sink, jetstream_payloads, jetstream_sink, jetstream_source, kafka_message_sink, kafka_sink, kafka_source,
     nats_sink, nats_source, Header, Message, SinkOptions, Start, StreamOptions,
 };
+
+pub use window_time::{
+    Clock, EventClock, SessionWindower, SlidingWindower, SystemClock, TumblingWindower, WindowMetadata, Windower, LATE_SESSION_ID,
+};
+pub use windowing::{WindowLogic, WindowOut};
 
 /// The ABI version this SDK speaks.
 pub const ABI_VERSION: i32 = 1;

@@ -667,7 +667,7 @@ thread_local! {
 }
 
 /// A dynamic sink that keeps what it is given, for the simulated host.
-struct Capture;
+pub(crate) struct Capture;
 struct CapturePart;
 impl crate::parts::DynamicSink<String> for Capture {
     fn build(&mut self, _: &str, _: usize, _: usize) -> Box<dyn crate::parts::StatelessSinkPartition<String>> {
@@ -684,7 +684,7 @@ impl crate::parts::StatelessSinkPartition<String> for CapturePart {
 /// input: every stateless step is its own chain, batches are pushed
 /// downstream as soon as they are made, and EOF goes to the stateful
 /// steps in declaration order.
-struct Sim {
+pub(crate) struct Sim {
     d: Dispatcher,
     kinds: Vec<u8>,
     ins: Vec<Vec<u64>>,
@@ -692,7 +692,7 @@ struct Sim {
 }
 
 impl Sim {
-    fn new(flow: fn() -> Dataflow) -> Sim {
+    pub(crate) fn new(flow: fn() -> Dataflow) -> Sim {
         CAPTURED.with(|c| c.borrow_mut().clear());
         let mut d = built(flow);
         let graph = call(&mut d, &hex("02 04 66 6c 6f 77 00"));
@@ -791,7 +791,7 @@ impl Sim {
     }
 
     /// Runs the flow to its end and returns what the capture sinks got.
-    fn run(mut self) -> Vec<String> {
+    pub(crate) fn run(mut self) -> Vec<String> {
         loop {
             let resp = call(&mut self.d, &hex("0c 00 01 00"));
             assert_eq!(resp[0], 0);
@@ -824,7 +824,7 @@ fn frame_of(b: &Batch) -> Vec<u8> {
     out
 }
 
-fn strs(xs: &[&str]) -> Vec<String> {
+pub(crate) fn strs(xs: &[&str]) -> Vec<String> {
     xs.iter().map(|s| s.to_string()).collect()
 }
 
