@@ -306,6 +306,27 @@ fn args(s: String, i: i64, f: f64, b: bool, out: String) -> Dataflow {
     flow
 }
 
+/// A window_count event: the key and the Unix time in seconds.
+fn event(line: String) -> Option<(String, i64)> {
+    let (key, secs) = line.split_once(',')?;
+    let key = trim(key);
+    if key.is_empty() {
+        return None;
+    }
+    Some((key.to_string(), integer(trim(secs))?))
+}
+
+fn window_count(inp: String, out: String) -> Dataflow {
+    let flow = Dataflow::new("window_count");
+    let events = flow.input("inp", file_source(&inp)).filter_map("parse", event);
+    let clock = EventClock::new(|e: &(String, i64)| SystemTime::UNIX_EPOCH + Duration::from_secs(e.1 as u64), Duration::from_secs(60));
+    let w = events.count_window("count", clock, TumblingWindower::new(Duration::from_secs(300), SystemTime::UNIX_EPOCH), |e: &(String, i64)| e.0.clone());
+    let down = w.down.map("format_down", |(k, (id, n)): (String, (i64, i64))| format!("{}\t{}\t{}", k, id, n));
+    let late = w.late.map("format_late", |(k, (_, e)): (String, (i64, (String, i64)))| format!("late:{}\t{}", k, e.1));
+    down.merge("all", &[&late]).output("out", file_sink(&out));
+    flow
+}
+
 fn flows(r: &mut Registry) {
     r.register("wordcount", &["inp", "out"], wordcount);
     r.register("running_sum", &["inp", "out"], running_sum);
@@ -315,6 +336,7 @@ fn flows(r: &mut Registry) {
     r.register("discard", &["inp", "out"], discard);
     r.register("fail", &["inp", "out"], fail);
     r.register("args", &["s", "i", "f", "b", "out"], args);
+    r.register("window_count", &["inp", "out"], window_count);
 }
 
 bxwasm::export!(flows);
