@@ -39,11 +39,6 @@ func evU(sec float64, user string, n int) wev { return wev{At: at(sec), User: us
 
 func evTime(e wev) time.Time { return e.At }
 
-// fmtWin formats a windowed item "key=(id, value)".
-func fmtWin[T any](kv KV[Windowed[T]]) string {
-	return fmt.Sprintf("%s=(%d, %v)", kv.Key, kv.Value.ID, kv.Value.Value)
-}
-
 // winOutput captures a windowed stream as formatted strings.
 func winOutput[T any](id string, s *Stream[KV[Windowed[T]]], got *[]string) {
 	Output(id, MapValue(id+"_fmt", s, func(w Windowed[T]) string { return fmt.Sprintf("(%d, %v)", w.ID, w.Value) }),
