@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -117,7 +118,7 @@ func windowModel(t *testing.T, evs []winEvent, windower string) []string {
 // modelNames lists the windowers of a flow.
 func modelNames(flow string) []string {
 	if flow == "windows" {
-		return []string{"tumbling", "sliding", "session"}
+		return []string{"tumbling", "sliding", "session", "collect"}
 	}
 	return []string{flow}
 }
@@ -156,32 +157,38 @@ func modelLate(flow string, e winEvent) []string {
 }
 
 // windowShape is the length and offset of the tumbling and sliding
-// windowers.
+// windowers ("collect" collects over the tumbling ones).
 func windowShape(name string) (length, offset int64) {
-	if name == "tumbling" {
+	if name == "tumbling" || name == "collect" {
 		return minuteMS, minuteMS
 	}
 	return minuteMS, slideMS
 }
 
 // modelWindows is the count and meta lines of one windower for the
-// on-time event times of key.
+// on-time event times of key, in arrival order; "collect" lists each
+// window's times in timestamp order instead of counting them.
 func modelWindows(name, key string, ats []int64) []string {
 	if name == "session" {
 		return modelSessions(key, ats)
 	}
 	length, offset := windowShape(name)
-	counts := map[int64]int{}
+	wins := map[int64][]int64{}
 	for _, at := range ats {
 		first, last := slidingIDs(at, length, offset)
 		for id := first; id <= last; id++ {
-			counts[id]++
+			wins[id] = append(wins[id], at)
 		}
 	}
 	var out []string
-	for id, n := range counts {
+	for id, in := range wins {
 		open := winAlign + id*offset
-		out = append(out, fmt.Sprintf("%s count %s %d %d", name, key, id, n),
+		value := strconv.Itoa(len(in))
+		if name == "collect" {
+			slices.Sort(in)
+			value = strings.Trim(strings.Join(strings.Fields(fmt.Sprint(in)), ","), "[]")
+		}
+		out = append(out, fmt.Sprintf("%s count %s %d %s", name, key, id, value),
 			fmt.Sprintf("%s meta %s %d %d %d", name, key, id, open, open+length))
 	}
 	return out
@@ -317,6 +324,7 @@ func kinds(lines []string) map[string]int {
 var windowScales = [][]string{{"-w1"}, {"-w3"}, {"-p2", "-w2"}}
 
 // TestWindowCountsMatchModel runs the tumbling, sliding and session counts
+// and an ordered collect
 // over random streams, with items out of order within the wait and late
 // beyond it, at three scales: every output equals the model's, and the
 // outputs of the scales are identical, session ids included.
@@ -325,7 +333,7 @@ func TestWindowCountsMatchModel(t *testing.T) {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(seed, 10))
 			r := newWindowRun(t, "windows")
-			evs := genEvents(rng, 5_000+rng.IntN(10_000), 2+rng.IntN(40))
+			evs := genEvents(rng, 3_000+rng.IntN(6_000), 2+rng.IntN(40))
 			writeEvents(t, r.dir, "in.txt", evs)
 			want := windowModel(t, evs, "windows")
 			t.Logf("%d events: %v", len(evs), kinds(want))

@@ -8,7 +8,10 @@
 //	WINDOWER late KEY ID TS             a late event (Late)
 //
 // WINDOWER is tumbling (1 minute), sliding (1 minute every 20 s) or
-// session (30 s gap); windows are aligned to Align. The factory arguments
+// session (30 s gap); windows are aligned to Align. The flow "windows"
+// runs all three, and "collect": an ordered CollectWindow over the
+// tumbling windows, whose count lines list the event times of each window
+// instead of a count. The factory arguments
 // are the input path, the output path and the clock's wait in seconds.
 package main
 
@@ -39,7 +42,7 @@ func init() {
 		}, "inp", "out", "wait_s")
 	}
 	bx.Register("windows", func(inp, out string, waitS int) *bx.Dataflow {
-		return countFlow("windows", inp, out, waitS, "tumbling", "sliding", "session")
+		return countFlow("windows", inp, out, waitS, "tumbling", "sliding", "session", "collect")
 	}, "inp", "out", "wait_s")
 }
 
@@ -64,6 +67,10 @@ func countFlow(id, inp, out string, waitS int, names ...string) *bx.Dataflow {
 	clock := bx.EventClock(func(e event) time.Time { return time.UnixMilli(e.At) }, time.Duration(waitS)*time.Second)
 	var lines []*bx.Stream[string]
 	for _, name := range names {
+		if name == "collect" {
+			lines = append(lines, collectLines(events, clock))
+			continue
+		}
 		lines = append(lines, countLines(name, events, clock, windowers[name]()))
 	}
 	bx.Output("out", bx.Merge("lines", lines...), bx.FileSink(out))
@@ -73,8 +80,29 @@ func countFlow(id, inp, out string, waitS int, names ...string) *bx.Dataflow {
 // countLines runs CountWindow and formats its three streams.
 func countLines(name string, events *bx.Stream[event], clock bx.Clock[event], w bx.Windower) *bx.Stream[string] {
 	o := bx.CountWindow(name, events, clock, w, func(e event) string { return e.Key })
-	counts := bx.Map(name+"_counts", o.Down, func(kv bx.KV[bx.Windowed[int]]) string {
-		return line(name, "count", kv.Key, kv.Value.ID, int64(kv.Value.Value))
+	return windowLines(name, o, func(n int) string { return strconv.Itoa(n) })
+}
+
+// collectLines runs CollectWindow (ordered) over tumbling windows, as
+// "collect": its count lines list the event times of each window in the
+// order the window received them.
+func collectLines(events *bx.Stream[event], clock bx.Clock[event]) *bx.Stream[string] {
+	keyed := bx.KeyOn("collect_key", events, func(e event) string { return e.Key })
+	o := bx.CollectWindow("collect", keyed, clock, windowers["tumbling"]())
+	return windowLines("collect", o, func(es []event) string {
+		ats := make([]string, len(es))
+		for i, e := range es {
+			ats[i] = strconv.FormatInt(e.At, 10)
+		}
+		return strings.Join(ats, ",")
+	})
+}
+
+// windowLines formats the three streams of a window operator, the values
+// of its windows with format.
+func windowLines[W any](name string, o bx.WindowOut[event, W], format func(W) string) *bx.Stream[string] {
+	counts := bx.Map(name+"_counts", o.Down, func(kv bx.KV[bx.Windowed[W]]) string {
+		return line(name, "count", kv.Key, kv.Value.ID) + " " + format(kv.Value.Value)
 	})
 	metas := bx.Map(name+"_metas", o.Meta, func(kv bx.KV[bx.Windowed[bx.WindowMetadata]]) string {
 		m := kv.Value.Value
