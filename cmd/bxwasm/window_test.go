@@ -324,10 +324,10 @@ func kinds(lines []string) map[string]int {
 var windowScales = [][]string{{"-w1"}, {"-w3"}, {"-p2", "-w2"}}
 
 // TestWindowCountsMatchModel runs the tumbling, sliding and session counts
-// and an ordered collect
-// over random streams, with items out of order within the wait and late
-// beyond it, at three scales: every output equals the model's, and the
-// outputs of the scales are identical, session ids included.
+// and an ordered collect over random streams, with items out of order
+// within the wait and late beyond it, at three scales: every output
+// equals the model's, and the outputs of the scales are identical, session
+// ids included.
 func TestWindowCountsMatchModel(t *testing.T) {
 	for _, seed := range []uint64{1, 2, 3} {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
