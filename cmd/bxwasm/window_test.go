@@ -355,6 +355,9 @@ func TestWindowCountsMatchModel(t *testing.T) {
 // another scale each time until a run finishes: the output file (the file
 // sink is exactly-once) holds what a clean run writes.
 func TestWindowResumeAfterKills(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a chaos test: runs the flow up to eight times")
+	}
 	seed := uint64(time.Now().UnixNano())
 	rng := rand.New(rand.NewPCG(seed, 11))
 	r := newWindowRun(t, "windows")
@@ -371,7 +374,20 @@ func TestWindowResumeAfterKills(t *testing.T) {
 	if kills < 2 {
 		t.Errorf("only %d runs were killed before one finished", kills)
 	}
+	r.checkResumed()
 	sameOutput(t, "resumed run against the clean run", r.output(), want)
+}
+
+// checkResumed fails the test unless some execution in the store began
+// from a snapshot rather than from the start.
+func (r windowRun) checkResumed() {
+	sum, err := recovery.Inspect(context.Background(), filepath.Join(r.dir, "rec"))
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	if !slices.ContainsFunc(sum.Executions, func(e recovery.Execution) bool { return e.StartEpoch > 1 }) {
+		r.t.Errorf("no execution resumed from a snapshot: %+v", sum.Executions)
+	}
 }
 
 // killAndResume runs the flow with a store at the scales in turn, the
