@@ -253,9 +253,9 @@ func normalizeSessions(t *testing.T, lines []string) []string {
 
 // windowRun is one run of a flow of the windows guest in dir.
 type windowRun struct {
-	t          *testing.T
-	wasm, dir  string
-	flow, args string
+	t         *testing.T
+	wasm, dir string
+	flow      string
 }
 
 func newWindowRun(t *testing.T, flow string) windowRun {
