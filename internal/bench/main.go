@@ -48,6 +48,19 @@
 // stream-w1 again, to show whether the flow's peak RSS grows with the
 // stream.
 //
+// With -window-only it runs instead the window figure (window.go): a file
+// of -window-events "key,unix_millis" lines over 10,000 keys, event times
+// increasing with a little disorder, from a fixed seed, counted per key in
+// 1-minute tumbling windows of event time, each row's output checked
+// against the baseline's:
+//
+//	native        the baseline: a plain Go program (internal/bench/nativewindow)
+//	go-w1, -w2    bxwasm run of the windowcount guest (internal/bench/windowcount):
+//	              FileSource, CountWindow with EventClock and TumblingWindower, FileSink
+//	rust-w1, -w2  the same flow in Rust (internal/bench/windowcount/rust), once it exists
+//
+// -window-profile FILE runs go-w1 once more with --cpuprofile FILE.
+//
 // native-wasm separates the cost of running Go as WebAssembly at all from
 // the cost of bxwasm's dataflow (batches crossing the boundary, keyed
 // routing, per-key state). Every output goes to a file; the other outputs
@@ -78,6 +91,9 @@ func main() {
 	messages := flag.Int("messages", 1_000_000, "messages in the JetStream stream of the stream figure")
 	large := flag.Int("messages-large", 3_000_000, "messages of the stream figure's memory check (stream-w1 once more on a longer stream); at most -messages leaves it out")
 	streamOnly := flag.Bool("stream-only", false, "run only the stream figure")
+	windowOnly := flag.Bool("window-only", false, "run only the window figure (window.go)")
+	windowEvents := flag.Int("window-events", 10_000_000, "events of the window figure")
+	windowProfile := flag.String("window-profile", "", "after the window figure, run its Go guest at -w1 once more with --cpuprofile into this file")
 	jsDir := flag.String("jetstream-server", "", "run only the stream figure's JetStream server, storing into this directory, until standard input closes")
 	flag.Parse()
 	if *jsDir != "" {
@@ -87,17 +103,20 @@ func main() {
 		}
 		return
 	}
-	if *lines < 1 || *runs < 1 || *keys < 0 || *messages < 1 {
-		fmt.Fprintln(os.Stderr, "bench: -lines, -runs and -messages must be at least 1, -keys at least 0")
+	if *lines < 1 || *runs < 1 || *keys < 0 || *messages < 1 || *windowEvents < 1 {
+		fmt.Fprintln(os.Stderr, "bench: -lines, -runs, -messages and -window-events must be at least 1, -keys at least 0")
 		os.Exit(2)
 	}
 	if *languagesOnly {
 		*keys = 0
 	}
 	var err error
-	if *streamOnly {
+	switch {
+	case *windowOnly:
+		err = runWindow(*windowEvents, *runs, *windowProfile)
+	case *streamOnly:
 		err = runStream(*messages, *large, *runs)
-	} else {
+	default:
 		err = run(*lines, *runs, *keys, *languagesOnly)
 	}
 	if err != nil {

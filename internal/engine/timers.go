@@ -18,6 +18,24 @@ func (t *timers) set(key string, at int64) {
 	}
 	t.at[key] = at
 	heap.Push(&t.heap, timer{key, at})
+	if len(t.heap) > 2*len(t.at)+compactFloor {
+		t.compact()
+	}
+}
+
+// compactFloor is how many stale entries the heap holds at least before
+// set drops them; above it the heap stays under twice the live timers.
+// Keys whose time moves at every call (an event clock on a replayed
+// stream) would otherwise leave one entry per call until its time passed.
+const compactFloor = 1024
+
+// compact rebuilds the heap from the live timers.
+func (t *timers) compact() {
+	t.heap = t.heap[:0]
+	for key, at := range t.at {
+		t.heap = append(t.heap, timer{key, at})
+	}
+	heap.Init(&t.heap)
 }
 
 func (t *timers) cancel(key string) { delete(t.at, key) }

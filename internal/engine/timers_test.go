@@ -57,3 +57,27 @@ func TestTimers(t *testing.T) {
 		}
 	}
 }
+
+// TestTimersCompact checks that moving the timers of a few keys many
+// times keeps the heap bounded, and that every key still fires once, at
+// its last time.
+func TestTimersCompact(t *testing.T) {
+	tm := newTimers()
+	for i := range 100_000 {
+		key := fmt.Sprintf("k%d", i%10)
+		tm.set(key, int64(1_000_000-i)) // every call moves a key's time earlier
+	}
+	if n := len(tm.heap); n > 2*10+compactFloor {
+		t.Errorf("the heap holds %d entries for 10 live timers, want at most %d", n, 2*10+compactFloor)
+	}
+	// The last calls set k6..k9 to 900,004..900,001 and k0..k5 later.
+	if got := tm.due(900_004); !slices.Equal(got, []string{"k9", "k8", "k7", "k6"}) {
+		t.Errorf("due at 900,004 = %q, want k9, k8, k7, k6", got)
+	}
+	if got := tm.due(1_000_000); !slices.Equal(got, []string{"k5", "k4", "k3", "k2", "k1", "k0"}) {
+		t.Errorf("due at the end = %q, want k5 down to k0", got)
+	}
+	if next, ok := tm.next(); ok {
+		t.Errorf("a timer is left at %d after every key fired", next)
+	}
+}

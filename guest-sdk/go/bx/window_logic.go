@@ -165,8 +165,10 @@ func (l *windowKeyLogic[V, W, S]) flush(out []windowEvent[V, W], wm int64) []win
 // the watermark in timestamp order; otherwise all of them.
 func (l *windowKeyLogic[V, W, S]) due(wm int64) []queued[V] {
 	if !l.spec.ordered {
+		// The caller plays q before anything is queued again, so the
+		// queue keeps its array.
 		q := l.queue
-		l.queue = nil
+		l.queue = q[:0]
 		return q
 	}
 	var due, keep []queued[V]

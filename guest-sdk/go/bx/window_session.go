@@ -36,7 +36,7 @@ func (w sessionWindower) openFor(st *windowerState, ts int64) []int64 {
 		m := st.Open[id]
 		switch {
 		case m.Open <= ts && ts <= m.Close:
-			return []int64{id}
+			return st.result(id)
 		case ts < m.Open && m.Open-ts <= w.gap:
 			m.Open = ts
 		case ts > m.Close && ts-m.Close <= w.gap:
@@ -45,11 +45,17 @@ func (w sessionWindower) openFor(st *windowerState, ts int64) []int64 {
 			continue
 		}
 		w.findMerges(st)
-		return []int64{id}
+		return st.result(id)
 	}
 	st.LastID++
 	st.Open[st.LastID] = &windowMeta{Open: ts, Close: ts}
-	return []int64{st.LastID}
+	return st.result(st.LastID)
+}
+
+// result returns id as openFor's result, in st's scratch slice.
+func (st *windowerState) result(id int64) []int64 {
+	st.ids = append(st.ids[:0], id)
+	return st.ids
 }
 
 // sortedIDs returns the ids of the open sessions in the order they were

@@ -19,6 +19,55 @@ type WindowMetadata struct {
 	MergedIDs []int64 `json:"merged_ids,omitempty"`
 }
 
+// AppendBinary appends the metadata to dst: the open and close times as
+// Unix nanoseconds (zig-zag varints, clamped to the years 1678..2262),
+// the number of merged ids (uvarint) and each id (zig-zag varint). Meta
+// streams cross between steps in this form, not as JSON: a window
+// operator emits one per window.
+func (m WindowMetadata) AppendBinary(dst []byte) ([]byte, error) {
+	dst = binary.AppendVarint(dst, toNanos(m.OpenTime))
+	dst = binary.AppendVarint(dst, toNanos(m.CloseTime))
+	dst = binary.AppendUvarint(dst, uint64(len(m.MergedIDs)))
+	for _, id := range m.MergedIDs {
+		dst = binary.AppendVarint(dst, id)
+	}
+	return dst, nil
+}
+
+// MarshalBinary encodes the metadata.
+func (m WindowMetadata) MarshalBinary() ([]byte, error) { return m.AppendBinary(nil) }
+
+// UnmarshalBinary decodes metadata AppendBinary encoded; the times come
+// back in UTC.
+func (m *WindowMetadata) UnmarshalBinary(b []byte) error {
+	var v [2]int64
+	for i := range v {
+		x, n := binary.Varint(b)
+		if n <= 0 {
+			return fmt.Errorf("%w: truncated window metadata", errWindowed)
+		}
+		v[i], b = x, b[n:]
+	}
+	count, n := binary.Uvarint(b)
+	if n <= 0 || count > uint64(len(b)-n) {
+		return fmt.Errorf("%w: bad merged id count in window metadata", errWindowed)
+	}
+	b = b[n:]
+	var merged []int64
+	for range count {
+		id, n := binary.Varint(b)
+		if n <= 0 {
+			return fmt.Errorf("%w: truncated merged id in window metadata", errWindowed)
+		}
+		merged, b = append(merged, id), b[n:]
+	}
+	if len(b) != 0 {
+		return fmt.Errorf("%w: %d bytes after window metadata", errWindowed, len(b))
+	}
+	m.OpenTime, m.CloseTime, m.MergedIDs = fromNanos(v[0]), fromNanos(v[1]), merged
+	return nil
+}
+
 // metadataOf converts a window's bounds to its metadata.
 func metadataOf(m windowMeta) WindowMetadata {
 	return WindowMetadata{OpenTime: fromNanos(m.Open), CloseTime: fromNanos(m.Close), MergedIDs: m.Merged}

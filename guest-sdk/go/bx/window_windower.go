@@ -13,7 +13,8 @@ import (
 // windowerState, so the windower itself holds no state.
 type Windower interface {
 	// openFor opens the windows an on-time item at ts belongs to and
-	// returns their ids.
+	// returns their ids, in st's scratch slice: valid until the next
+	// openFor on st.
 	openFor(st *windowerState, ts int64) []int64
 	// lateFor returns the ids of the windows a late item at ts would have
 	// been in, without opening them.
@@ -30,6 +31,7 @@ type windowerState struct {
 	Open   map[int64]*windowMeta `json:"open"`
 	LastID int64                 `json:"last_id"` // the last session id handed out
 	merges [][2]int64            // (original, target) found this call
+	ids    []int64               // openFor's result, reused per call
 }
 
 // windowMeta is an open window's bounds (Unix nanoseconds) and the ids of
@@ -177,15 +179,15 @@ func mulSat(a, b int64) int64 {
 
 func (w *slidingWindower) openFor(st *windowerState, ts int64) []int64 {
 	first, last := w.ids(ts)
-	out := make([]int64, 0, last-first+1)
+	st.ids = st.ids[:0]
 	for id := first; id <= last; id++ {
 		if _, ok := st.Open[id]; !ok {
 			m := w.meta(id)
 			st.Open[id] = &m
 		}
-		out = append(out, id)
+		st.ids = append(st.ids, id)
 	}
-	return out
+	return st.ids
 }
 
 func (w *slidingWindower) lateFor(ts int64) []int64 {
