@@ -82,10 +82,8 @@ type windowBins struct {
 // buildWindow builds the CLI, the native program and the guests of the
 // window figure into dir.
 //
-// RUST ROW: the Rust guest is built from internal/bench/windowcount/rust
-// (the same flow with the Rust SDK's count_window) once that directory
-// exists; until guest-sdk/rust has count_window it does not, and the
-// figure prints a note instead of the rust rows.
+// The Rust guest is built from internal/bench/windowcount/rust, the same
+// flow with the Rust SDK's count_window.
 func buildWindow(dir string) (windowBins, error) {
 	b := windowBins{bxwasm: filepath.Join(dir, "bxwasm"), native: filepath.Join(dir, "nativewindow"),
 		wasm: filepath.Join(dir, "windowcount.wasm"), cache: filepath.Join(dir, "cache")}
